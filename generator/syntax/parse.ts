@@ -1,0 +1,129 @@
+/**
+ * Parses one spec file into a `FileNode`. Never throws on bad input: every problem is a
+ * diagnostic. Each top-level statement is parsed on its own (see layout.ts), so one syntax error
+ * does not hide the others.
+ */
+import {
+  diagnostic,
+  headerAfterDeclarations,
+  nonAsciiIdentifier,
+  unexpectedCharacter,
+  unexpectedToken,
+  type Code,
+} from "../diagnostics/codes";
+import type { Diagnostic } from "../diagnostics/diagnostic";
+import { spanOf, type SourceFile, type Span } from "../diagnostics/span";
+import type { AppDecl, FileNode, ModuleDecl, Statement, UseDecl } from "./ast";
+import { DEDENT, INDENT, layout, type Chunk } from "./layout";
+import { parse as peggyParse, SyntaxError as PeggySyntaxError } from "./parser.generated";
+
+export interface ParseResult {
+  readonly file: FileNode;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function parseFile(source: SourceFile): ParseResult {
+  const { chunks, diagnostics: layoutDiagnostics } = layout(source);
+  const diagnostics: Diagnostic[] = [...layoutDiagnostics];
+  const statements: Statement[] = [];
+  for (const chunk of chunks) {
+    const result = parseChunk(source, chunk);
+    if ("statement" in result) statements.push(result.statement);
+    else diagnostics.push(result.diagnostic);
+  }
+  return { file: hoistHeader(source.path, statements, diagnostics), diagnostics };
+}
+
+function parseChunk(source: SourceFile, chunk: Chunk): { statement: Statement } | { diagnostic: Diagnostic } {
+  const span = (start: number, end: number): Span => spanOf(source, chunk.toOriginal(start), chunk.toOriginal(end));
+  try {
+    return { statement: peggyParse(chunk.text, { startRule: "Statement", span }) as Statement };
+  } catch (e) {
+    if (e instanceof PeggySyntaxError) return { diagnostic: syntaxDiagnostic(e, chunk, span) };
+    throw e;
+  }
+}
+
+const CODED_MESSAGE = /^(DZ\d{4}):(.*)$/s;
+const LONE_BAD_CHARACTERS = new Set(["!", "{", "}", "@", ";", "&", "`"]);
+
+/** Turns Peggy's error into the most specific diagnostic we can name. */
+function syntaxDiagnostic(e: PeggySyntaxError, chunk: Chunk, span: (s: number, e: number) => Span): Diagnostic {
+  const start = e.location.start.offset;
+  const end = Math.max(e.location.end.offset, start + 1);
+  const coded = CODED_MESSAGE.exec(e.message);
+  if (coded) return diagnostic(coded[1] as Code, coded[2]!, span(start, e.location.end.offset));
+
+  const found = e.found;
+  const at = span(start, end);
+  if (found !== null && found !== INDENT && found !== DEDENT && found !== "\n") {
+    if (LONE_BAD_CHARACTERS.has(found) || isNonAsciiDigitOrSymbol(found)) return unexpectedCharacter(at, found);
+    if (/[^\x00-\x7F]/.test(found) && expectsIdentifier(e)) return nonAsciiIdentifier(at);
+  }
+  // Skip over the whole offending token so the caret covers it.
+  const tokenEnd = found !== null && /[A-Za-z0-9_]/.test(found) ? endOfWord(chunk.text, start) : end;
+  return unexpectedToken(span(start, tokenEnd), describeFound(chunk.text, start, found), describeExpected(e));
+}
+
+function isNonAsciiDigitOrSymbol(ch: string): boolean {
+  return /[^\x00-\x7F]/.test(ch) && !/\p{L}/u.test(ch);
+}
+
+function expectsIdentifier(e: PeggySyntaxError): boolean {
+  return (e.expected ?? []).some((x) => x.type === "other" && x.description === "identifier");
+}
+
+function endOfWord(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && /[A-Za-z0-9_]/.test(text[i]!)) i++;
+  return i;
+}
+
+function describeFound(text: string, offset: number, found: string | null): string {
+  if (found === null) return "end of file";
+  if (found === INDENT) return "indented block";
+  if (found === DEDENT) return "end of block";
+  if (found === "\n") return "end of line";
+  if (/[A-Za-z0-9_]/.test(found)) return `\`${text.slice(offset, endOfWord(text, offset))}\``;
+  return `\`${found}\``;
+}
+
+function describeExpected(e: PeggySyntaxError): string {
+  const names = new Set<string>();
+  for (const x of e.expected ?? []) {
+    if (x.type === "literal") names.add(`\`${x.text}\``);
+    else if (x.type === "other") names.add(x.description);
+    else if (x.type === "end") names.add("end of file");
+    // Character classes are internal detail ([ \t], identifier characters): not worth naming.
+  }
+  names.delete("whitespace");
+  const list = [...names].sort();
+  if (list.length === 0) return "something else";
+  if (list.length === 1) return list[0]!;
+  return `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`;
+}
+
+/**
+ * `module`, `use` and `app` form the file header. After the first other statement they are
+ * ignored with DZ1020 (DSL.md §2.2).
+ */
+function hoistHeader(path: string, statements: readonly Statement[], diagnostics: Diagnostic[]): FileNode {
+  let module: ModuleDecl | null = null;
+  const uses: UseDecl[] = [];
+  const apps: AppDecl[] = [];
+  const body: Statement[] = [];
+  for (const s of statements) {
+    const isHeader = s.kind === "module" || s.kind === "use" || s.kind === "app";
+    if (isHeader && body.length > 0) {
+      diagnostics.push(headerAfterDeclarations(s.span, s.kind));
+      continue;
+    }
+    if (s.kind === "module") {
+      if (module === null && uses.length === 0 && apps.length === 0) module = s;
+      else diagnostics.push(headerAfterDeclarations(s.span, s.kind));
+    } else if (s.kind === "use") uses.push(s);
+    else if (s.kind === "app") apps.push(s);
+    else body.push(s);
+  }
+  return { kind: "file", path, module, uses, apps, statements: body };
+}
