@@ -142,7 +142,7 @@ export const duplicateDeclaration = (span: Span, kind: string, name: string, fir
   diagnostic("DZ2001", `${kind} ${q(name)} is declared more than once`, span, {
     notes: [{ message: "first declared here", span: first }],
   });
-export const unknownEntity = (span: Span, name: string, suggestion?: string) =>
+export const unknownEntity = (span: Span | undefined, name: string, suggestion?: string) =>
   diagnostic("DZ2002", `unknown entity ${q(name)}`, span, suggestion ? { help: `did you mean ${q(suggestion)}?` } : {});
 export const unknownField = (span: Span, entity: string, field: string, suggestion?: string) =>
   diagnostic("DZ2003", `${q(field)} is not a field of entity ${entity}`, span,

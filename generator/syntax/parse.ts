@@ -54,7 +54,7 @@ function syntaxDiagnostic(e: PeggySyntaxError, chunk: Chunk, span: (s: number, e
   const coded = CODED_MESSAGE.exec(e.message);
   if (coded) return diagnostic(coded[1] as Code, coded[2]!, span(start, e.location.end.offset));
 
-  const found = e.found;
+  const found = e.found ?? null;
   const at = span(start, end);
   if (found !== null && found !== INDENT && found !== DEDENT && found !== "\n") {
     if (LONE_BAD_CHARACTERS.has(found) || isNonAsciiDigitOrSymbol(found)) return unexpectedCharacter(at, found);

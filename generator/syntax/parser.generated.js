@@ -513,10 +513,11 @@ function peg$parse(input, options) {
   function peg$f78(c) {    return c;  }
   function peg$f79(c) {    return c;  }
   function peg$f80(c) {    return c === "n" ? "\n" : c === "t" ? "\t" : c;  }
-  function peg$f81() {    return true;  }
-  function peg$f82() {    return false;  }
-  function peg$f83(digits, unit) {    return { amount: Number(digits), unit, text: digits + unit };  }
-  function peg$f84(text) {    return { text: text.trim(), span: sp() };  }
+  function peg$f81(n) {    return n;  }
+  function peg$f82() {    return true;  }
+  function peg$f83() {    return false;  }
+  function peg$f84(digits, unit) {    return { amount: Number(digits), unit, text: digits + unit };  }
+  function peg$f85(text) {    return { text: text.trim(), span: sp() };  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -5438,8 +5439,8 @@ function peg$parse(input, options) {
         s2 = peg$FAILED;
       }
       if (s2 !== peg$FAILED) {
-        s1 = [s1, s2];
-        s0 = s1;
+        peg$savedPos = s0;
+        s0 = peg$f81(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5481,7 +5482,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f81();
+        s0 = peg$f82();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5512,7 +5513,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f82();
+          s0 = peg$f83();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5601,7 +5602,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f83(s1, s2);
+          s0 = peg$f84(s1, s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5631,7 +5632,7 @@ function peg$parse(input, options) {
     s2 = peg$parseLineText();
     s1 = input.substring(s1, peg$currPos);
     peg$savedPos = s0;
-    s1 = peg$f84(s1);
+    s1 = peg$f85(s1);
     s0 = s1;
 
     return s0;

@@ -1,0 +1,102 @@
+/**
+ * The whole pipeline, in order (DESIGN.md §1):
+ *
+ *   parse → link (merge modules, resolve entities, principal) → check (constructs, access)
+ *         → lower → emit (project, sql, ts) → [write, in cli.ts]
+ *
+ * Each stage reports all its diagnostics; the pipeline stops after a stage that reported an
+ * error. Everything here is pure except `readProject` (input) — writing is `write/`'s job.
+ */
+import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic";
+import { internalError } from "./diagnostics/codes";
+import type { SourceFile } from "./diagnostics/span";
+import type { EmitContext, GeneratedFile } from "./emit/types";
+import type { AppIR } from "./ir/ir";
+import { lower } from "./ir/lower";
+import type { ProjectInput } from "./read-project";
+import { checkAccess } from "./semantic/check-access";
+import { mergeModules } from "./semantic/merge-modules";
+import type { CheckedProgram, GeneratorOptions, LinkedProgram, ParsedProject } from "./semantic/program";
+import { reportUnsupportedConstructs } from "./semantic/report-unsupported-constructs";
+import { resolveEntities } from "./semantic/resolve-entities";
+import { resolvePrincipal } from "./semantic/resolve-principal";
+import type { FileNode } from "./syntax/ast";
+import { parseFile } from "./syntax/parse";
+
+export interface FrontEndResult {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly sources: ReadonlyMap<string, SourceFile>;
+  readonly ast: readonly FileNode[];
+  /** Present when no stage reported an error. */
+  readonly ir: AppIR | null;
+}
+
+/** parse → link → check → lower. Never throws on bad input. */
+export function analyze(input: ProjectInput, options: GeneratorOptions = {}): FrontEndResult {
+  const sources = new Map(input.files.map((f) => [f.path, f]));
+  const diagnostics: Diagnostic[] = [];
+  const done = (ast: readonly FileNode[], ir: AppIR | null): FrontEndResult => ({ diagnostics: sortDiagnostics(diagnostics), sources, ast, ir });
+
+  // ── parse ──
+  const ast = input.files.map((file) => {
+    const result = parseFile(file);
+    diagnostics.push(...result.diagnostics);
+    return result.file;
+  });
+  if (hasErrors(diagnostics)) return done(ast, null);
+
+  // ── link ──
+  const project: ParsedProject = { files: ast, sources, rootModule: input.rootModule, fallbackName: input.fallbackName };
+  const merged = mergeModules(project);
+  const entities = resolveEntities(merged.value.entities);
+  const principal = resolvePrincipal(entities.value, options);
+  diagnostics.push(...merged.diagnostics, ...entities.diagnostics, ...principal.diagnostics);
+  if (hasErrors(diagnostics)) return done(ast, null);
+
+  const personas = merged.value.personas.map((decl) => {
+    const roleEntry = decl.entries.find((e) => e.kind === "keyValue" && e.key.name === "role");
+    const role = roleEntry && roleEntry.kind === "keyValue" && roleEntry.value !== "" ? roleEntry.value : decl.id.name;
+    return { decl, id: decl.id.name, role };
+  });
+  const linked: LinkedProgram = {
+    project,
+    app: merged.value.app,
+    entities: entities.value,
+    entitiesByName: new Map(entities.value.map((e) => [e.name, e])),
+    personas: [...personas].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    principal: principal.value,
+    declaredRoles: new Set(personas.map((p) => p.role)),
+  };
+
+  // ── check ──
+  diagnostics.push(...reportUnsupportedConstructs(ast));
+  const access = checkAccess(linked);
+  diagnostics.push(...access.diagnostics);
+  if (hasErrors(diagnostics)) return done(ast, null);
+  const checked: CheckedProgram = { ...linked, leaves: access.value.leaves, roles: access.value.roles };
+
+  // ── lower ──
+  try {
+    return done(ast, lower(checked));
+  } catch (e) {
+    diagnostics.push(internalError(e instanceof Error ? e.message : String(e)));
+    return done(ast, null);
+  }
+}
+
+/**
+ * IR → every generated file, sorted by path. Emitters are loaded on first use: `check` and
+ * `--emit` never pay for ts-morph.
+ */
+export function emit(ir: AppIR, ctx: EmitContext): GeneratedFile[] {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { emitProjectFiles } = require("./emit/project/emit-project-files") as typeof import("./emit/project/emit-project-files");
+  const { emitMigrations } = require("./emit/sql/emit-migrations") as typeof import("./emit/sql/emit-migrations");
+  const { emitTypeScript } = require("./emit/ts/emit-typescript") as typeof import("./emit/ts/emit-typescript");
+  const files = [...emitProjectFiles(ir, ctx), ...emitMigrations(ir, ctx), ...emitTypeScript(ir, ctx)];
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (let i = 1; i < files.length; i++) {
+    if (files[i]!.path === files[i - 1]!.path) throw new Error(`DZ9001: two emitters produced ${files[i]!.path}`);
+  }
+  return files;
+}

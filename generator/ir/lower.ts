@@ -1,0 +1,207 @@
+/**
+ * Lowers the checked program (AST + side tables) to the IR. Assumes checked input: every failed
+ * assumption here is a bug (DZ9001), never a user error. The IR is frozen and sorted.
+ */
+import type { CheckedProgram, EntityInfo, FieldInfo, ResolvedType } from "../semantic/program";
+import { sqlTypeOf } from "../semantic/check-access";
+import type { Condition, ScopeFilter } from "../syntax/ast";
+import { routeSegment } from "../util/names";
+import {
+  OPERATIONS,
+  type AccessIR,
+  type AppIR,
+  type EntityIR,
+  type FieldIR,
+  type FieldTypeIR,
+  type Operation,
+  type PermitExpr,
+  type Predicate,
+  type ScopeRuleIR,
+} from "./ir";
+import { and, not, or, permitAnd, permitNot, permitOr } from "./simplify";
+
+export function lower(program: CheckedProgram): AppIR {
+  const entities = program.entities.map((e) => lowerEntity(e, program));
+  const app: AppIR = {
+    name: program.app.name,
+    title: program.app.title,
+    entities,
+    roles: program.roles,
+    personas: program.personas.map((p) => ({ id: p.id, label: p.decl.label ?? p.id, role: p.role })),
+    principal: {
+      entity: program.principal.entity?.name ?? null,
+      table: program.principal.table,
+      attributes: principalAttributes(entities, program),
+    },
+    sources: program.project.files.map((f) => f.path),
+  };
+  return deepFreeze(app);
+}
+
+function lowerEntity(entity: EntityInfo, program: CheckedProgram): EntityIR {
+  const access = lowerAccess(entity, program);
+  const scoped = new Set<string>();
+  for (const rule of access.scope ?? []) collectColumns(rule.predicate, scoped);
+  return {
+    name: entity.name,
+    title: entity.decl.title ?? entity.name,
+    table: entity.table,
+    route: routeSegment(entity.name),
+    fields: entity.fields.map((f) => lowerField(f, program, scoped)),
+    access,
+  };
+}
+
+function lowerField(f: FieldInfo, program: CheckedProgram, scopedColumns: ReadonlySet<string>): FieldIR {
+  const type = lowerType(f.type, program);
+  return {
+    name: f.name,
+    column: f.name,
+    type,
+    required: f.required,
+    unique: f.unique,
+    default: f.default,
+    serverManaged: f.name === "id" || f.autoAdd || f.autoUpdate,
+    autoUpdate: f.autoUpdate,
+    indexed: f.name !== "id" && (type.kind === "ref" || scopedColumns.has(f.name)),
+  };
+}
+
+function lowerType(t: ResolvedType, program: CheckedProgram): FieldTypeIR {
+  if (t.kind === "ref") {
+    const target = program.entitiesByName.get(t.entity);
+    if (!target) throw new Error(`DZ9001: ref to unknown entity ${t.entity}`);
+    return { kind: "ref", entity: t.entity, table: target.table };
+  }
+  return t;
+}
+
+const NEVER: PermitExpr = { kind: "never" };
+
+function lowerAccess(entity: EntityInfo, program: CheckedProgram): AccessIR {
+  const permits = new Map<Operation, PermitExpr[]>();
+  const forbids = new Map<Operation, PermitExpr[]>();
+  let exposed = false;
+  let scope: ScopeRuleIR[] | null = null;
+  const counters = new Map<Operation, number>();
+
+  for (const member of entity.decl.members) {
+    if (member.kind === "policyBlock") {
+      exposed = true;
+      const into = member.effect === "permit" ? permits : forbids;
+      for (const rule of member.rules) {
+        const op = rule.operation.name as Operation;
+        if (!OPERATIONS.includes(op)) continue;
+        into.set(op, [...(into.get(op) ?? []), lowerPermit(rule.condition)]);
+      }
+    } else if (member.kind === "scopeBlock") {
+      scope ??= [];
+      for (const rule of member.rules) {
+        const op = rule.operation.name as Operation;
+        if (!OPERATIONS.includes(op) || rule.as === null) continue;
+        const n = (counters.get(op) ?? 0) + 1;
+        counters.set(op, n);
+        scope.push({
+          id: `${entity.name}.${op}.${n}`,
+          operation: op,
+          roles: rule.as.roles === "*" ? "*" : [...new Set(rule.as.roles.map((r) => r.name))],
+          predicate: lowerFilter(rule.filter, program),
+          source: sourceText(program, rule.filter.span),
+        });
+      }
+    }
+  }
+  const byOp = (m: Map<Operation, PermitExpr[]>) =>
+    Object.fromEntries(OPERATIONS.map((op) => [op, permitOr(m.get(op) ?? [NEVER])])) as Record<Operation, PermitExpr>;
+  return { exposed, permit: byOp(permits), forbid: byOp(forbids), scope };
+}
+
+function lowerPermit(c: Condition): PermitExpr {
+  switch (c.kind) {
+    case "or":
+      return permitOr(c.children.map(lowerPermit));
+    case "and":
+      return permitAnd(c.children.map(lowerPermit));
+    case "not":
+      return permitNot(lowerPermit(c.child));
+    case "roleCall":
+      return permitOr(c.roles.map((r) => ({ kind: "role", role: r.name })));
+    case "grantCall":
+      return NEVER; // has_grant is LATER: always false in v1 (DZ3013)
+    case "keywordCondition":
+      return c.keyword === "authenticated" ? { kind: "authenticated" } : c.keyword === "anonymous" ? { kind: "anyone" } : NEVER;
+    case "comparison":
+      throw new Error("DZ9001: field comparison in permit survived checking");
+  }
+}
+
+function lowerFilter(f: ScopeFilter, program: CheckedProgram): Predicate {
+  switch (f.kind) {
+    case "all":
+      return { kind: "true" };
+    case "via":
+    case "comparison": {
+      const leaf = program.leaves.get(f);
+      if (!leaf) throw new Error(`DZ9001: unresolved scope leaf at ${f.span.file}:${f.span.start.line}`);
+      return leaf;
+    }
+    case "or":
+      return or(f.children.map((c) => lowerFilter(c, program)));
+    case "and":
+      return and(f.children.map((c) => lowerFilter(c, program)));
+    case "not":
+      return not(lowerFilter(f.child, program));
+    case "roleCall":
+    case "grantCall":
+    case "keywordCondition":
+      throw new Error(`DZ9001: ${f.kind} in scope survived checking`);
+  }
+}
+
+function collectColumns(p: Predicate, into: Set<string>): void {
+  switch (p.kind) {
+    case "column":
+    case "userAttr":
+      into.add(p.column);
+      return;
+    case "and":
+    case "or":
+      p.children.forEach((c) => collectColumns(c, into));
+      return;
+    case "not":
+      collectColumns(p.child, into);
+      return;
+    case "true":
+    case "false":
+      return;
+  }
+}
+
+function principalAttributes(entities: readonly EntityIR[], program: CheckedProgram): AppIR["principal"]["attributes"] {
+  const attrs = new Set<string>();
+  const visit = (p: Predicate): void => {
+    if (p.kind === "userAttr" && p.attr !== "id") attrs.add(p.attr);
+    else if (p.kind === "and" || p.kind === "or") p.children.forEach(visit);
+    else if (p.kind === "not") visit(p.child);
+  };
+  for (const e of entities) for (const r of e.access.scope ?? []) visit(r.predicate);
+  const principal = program.principal.entity;
+  return [...attrs].sort().map((name) => {
+    const field = principal?.fieldsByName.get(name);
+    if (!field) throw new Error(`DZ9001: current_user.${name} survived checking without a principal field`);
+    return { name, column: field.name, sqlType: sqlTypeOf(field.type) };
+  });
+}
+
+function sourceText(program: CheckedProgram, span: { file: string; start: { offset: number }; end: { offset: number } }): string {
+  const file = program.project.sources.get(span.file);
+  return file ? file.text.slice(span.start.offset, span.end.offset) : "";
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

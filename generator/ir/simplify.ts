@@ -1,0 +1,84 @@
+/**
+ * Node constructors of the access algebra that simplify as they build (DSL.md §6.5): AND drops
+ * TRUE children and collapses to FALSE on a FALSE child; OR drops FALSE and collapses to TRUE on
+ * a TRUE child; NOT flips constants and cancels double negation; a single child unwraps; an empty
+ * AND is TRUE and an empty OR is FALSE. Nested nodes of the same kind are flattened.
+ */
+import type { PermitExpr, Predicate } from "./ir";
+
+const TRUE: Predicate = { kind: "true" };
+const FALSE: Predicate = { kind: "false" };
+
+export function and(children: readonly Predicate[]): Predicate {
+  const kept: Predicate[] = [];
+  for (const c of children) {
+    if (c.kind === "false") return FALSE;
+    if (c.kind === "true") continue;
+    if (c.kind === "and") kept.push(...c.children);
+    else kept.push(c);
+  }
+  if (kept.length === 0) return TRUE;
+  return kept.length === 1 ? kept[0]! : { kind: "and", children: kept };
+}
+
+export function or(children: readonly Predicate[]): Predicate {
+  const kept: Predicate[] = [];
+  for (const c of children) {
+    if (c.kind === "true") return TRUE;
+    if (c.kind === "false") continue;
+    if (c.kind === "or") kept.push(...c.children);
+    else kept.push(c);
+  }
+  if (kept.length === 0) return FALSE;
+  return kept.length === 1 ? kept[0]! : { kind: "or", children: kept };
+}
+
+export function not(child: Predicate): Predicate {
+  if (child.kind === "true") return FALSE;
+  if (child.kind === "false") return TRUE;
+  if (child.kind === "not") return child.child;
+  return { kind: "not", child };
+}
+
+const ANYONE: PermitExpr = { kind: "anyone" };
+const NEVER: PermitExpr = { kind: "never" };
+
+/** Structural equality for de-duplicating role tests (`role(a) or role(a)`). */
+const sameExpr = (a: PermitExpr, b: PermitExpr) => JSON.stringify(a) === JSON.stringify(b);
+
+function dedupe(list: PermitExpr[]): PermitExpr[] {
+  return list.filter((e, i) => list.findIndex((x) => sameExpr(x, e)) === i);
+}
+
+export function permitAnd(children: readonly PermitExpr[]): PermitExpr {
+  const kept: PermitExpr[] = [];
+  for (const c of children) {
+    if (c.kind === "never") return NEVER;
+    if (c.kind === "anyone") continue;
+    if (c.kind === "and") kept.push(...c.children);
+    else kept.push(c);
+  }
+  const unique = dedupe(kept);
+  if (unique.length === 0) return ANYONE;
+  return unique.length === 1 ? unique[0]! : { kind: "and", children: unique };
+}
+
+export function permitOr(children: readonly PermitExpr[]): PermitExpr {
+  const kept: PermitExpr[] = [];
+  for (const c of children) {
+    if (c.kind === "anyone") return ANYONE;
+    if (c.kind === "never") continue;
+    if (c.kind === "or") kept.push(...c.children);
+    else kept.push(c);
+  }
+  const unique = dedupe(kept);
+  if (unique.length === 0) return NEVER;
+  return unique.length === 1 ? unique[0]! : { kind: "or", children: unique };
+}
+
+export function permitNot(child: PermitExpr): PermitExpr {
+  if (child.kind === "anyone") return NEVER;
+  if (child.kind === "never") return ANYONE;
+  if (child.kind === "not") return child.child;
+  return { kind: "not", child };
+}

@@ -1,0 +1,99 @@
+/**
+ * What the linker and checkers learn, kept beside the AST (never written into it). Lowering reads
+ * the AST through these tables to build the IR.
+ */
+import type { Diagnostic } from "../diagnostics/diagnostic";
+import type { SourceFile, Span } from "../diagnostics/span";
+import type { LiteralValue, Predicate } from "../ir/ir";
+import type { AppDecl, Comparison, EntityDecl, FieldDecl, FileNode, PersonaDecl, ViaFilter } from "../syntax/ast";
+
+/** The parsed project: files in project-relative path order, plus project settings. */
+export interface ParsedProject {
+  readonly files: readonly FileNode[];
+  readonly sources: ReadonlyMap<string, SourceFile>;
+  /** `dazzle.toml` `[project] root`; null in single-file mode (the one file is the root). */
+  readonly rootModule: string | null;
+  /** `[project] name`, else the file stem. */
+  readonly fallbackName: string;
+}
+
+export interface GeneratorOptions {
+  /** `--principal=<Entity>`. */
+  readonly principal?: string;
+}
+
+/** Field types the checker understands; anything else was reported and dropped. */
+export type ResolvedType =
+  | { readonly kind: "uuid" }
+  | { readonly kind: "str"; readonly maxLength: number }
+  | { readonly kind: "text" }
+  | { readonly kind: "email" }
+  | { readonly kind: "int" }
+  | { readonly kind: "bool" }
+  | { readonly kind: "date" }
+  | { readonly kind: "datetime" }
+  | { readonly kind: "enum"; readonly values: readonly string[] }
+  | { readonly kind: "ref"; readonly entity: string };
+
+export type ResolvedDefault =
+  | { readonly kind: "literal"; readonly value: LiteralValue }
+  | { readonly kind: "generated"; readonly fn: "uuid" | "now" | "today" };
+
+export interface FieldInfo {
+  readonly name: string;
+  readonly decl: FieldDecl | null;
+  readonly span: Span;
+  readonly type: ResolvedType;
+  readonly required: boolean;
+  readonly unique: boolean;
+  readonly default: ResolvedDefault | null;
+  readonly autoAdd: boolean;
+  readonly autoUpdate: boolean;
+}
+
+export interface EntityInfo {
+  readonly name: string;
+  readonly decl: EntityDecl;
+  readonly table: string;
+  /** Stored fields in declaration order; `id` first (declared or added). */
+  readonly fields: readonly FieldInfo[];
+  readonly fieldsByName: ReadonlyMap<string, FieldInfo>;
+}
+
+export interface PersonaInfo {
+  readonly decl: PersonaDecl;
+  readonly id: string;
+  readonly role: string;
+}
+
+export interface Principal {
+  /** null: no principal entity, a table `app_user` is generated. */
+  readonly entity: EntityInfo | null;
+  readonly table: string;
+}
+
+/** A scope leaf the checker resolved: the IR predicate it stands for. */
+export type ResolvedLeaves = Map<Comparison | ViaFilter, Predicate>;
+
+export interface LinkedProgram {
+  readonly project: ParsedProject;
+  readonly app: { readonly name: string; readonly title: string; readonly decl: AppDecl | null };
+  /** Sorted by name. */
+  readonly entities: readonly EntityInfo[];
+  readonly entitiesByName: ReadonlyMap<string, EntityInfo>;
+  readonly personas: readonly PersonaInfo[];
+  readonly principal: Principal;
+  /** Roles declared by personas. */
+  readonly declaredRoles: ReadonlySet<string>;
+}
+
+export interface CheckedProgram extends LinkedProgram {
+  readonly leaves: ResolvedLeaves;
+  /** Every role named anywhere (personas, role(), as:), sorted. */
+  readonly roles: readonly string[];
+}
+
+export interface PassResult<T> {
+  readonly value: T;
+  readonly diagnostics: readonly Diagnostic[];
+}

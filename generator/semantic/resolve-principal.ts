@@ -1,0 +1,24 @@
+/**
+ * Chooses the principal entity — the rows `current_user` stands for (DSL.md §5.3): the
+ * `--principal` option, else the entity with `auth_identity:`, else the entity named `User`,
+ * else none (a table `app_user` is generated).
+ */
+import { unknownEntity } from "../diagnostics/codes";
+import type { Diagnostic } from "../diagnostics/diagnostic";
+import { closest } from "../util/names";
+import type { EntityInfo, GeneratorOptions, PassResult, Principal } from "./program";
+
+export function resolvePrincipal(entities: readonly EntityInfo[], options: GeneratorOptions): PassResult<Principal> {
+  const diagnostics: Diagnostic[] = [];
+  const byName = new Map(entities.map((e) => [e.name, e]));
+  let entity: EntityInfo | undefined;
+  if (options.principal !== undefined) {
+    entity = byName.get(options.principal);
+    if (!entity) {
+      diagnostics.push(unknownEntity(undefined, options.principal, closest(options.principal, byName.keys())));
+    }
+  }
+  entity ??= entities.find((e) => e.decl.members.some((m) => m.kind === "entityBlock" && m.keyword.name === "auth_identity"));
+  entity ??= byName.get("User");
+  return { value: entity ? { entity, table: entity.table } : { entity: null, table: "app_user" }, diagnostics };
+}
