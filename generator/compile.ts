@@ -1,7 +1,7 @@
 /**
  * The whole pipeline, in order (DESIGN.md §1):
  *
- *   parse → link (merge modules, resolve entities, principal) → check (constructs, access)
+ *   parse (+ unsupported constructs) → link (merge modules, resolve entities, principal) → check (access)
  *         → lower → emit (project, sql, ts) → [write, in cli.ts]
  *
  * Each stage reports all its diagnostics; the pipeline stops after a stage that reported an
@@ -17,11 +17,11 @@ import type { ProjectInput } from "./read-project";
 import { checkAccess } from "./semantic/check-access";
 import { mergeModules } from "./semantic/merge-modules";
 import type { CheckedProgram, GeneratorOptions, LinkedProgram, ParsedProject } from "./semantic/program";
-import { reportUnsupportedConstructs } from "./semantic/report-unsupported-constructs";
 import { resolveEntities } from "./semantic/resolve-entities";
 import { resolvePrincipal } from "./semantic/resolve-principal";
 import type { FileNode } from "./syntax/ast";
 import { parseFile } from "./syntax/parse";
+import { reportUnsupportedConstructs } from "./syntax/report-unsupported-constructs";
 
 export interface FrontEndResult {
   readonly diagnostics: readonly Diagnostic[];
@@ -43,6 +43,7 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
     diagnostics.push(...result.diagnostics);
     return result.file;
   });
+  diagnostics.push(...reportUnsupportedConstructs(ast));
   if (hasErrors(diagnostics)) return done(ast, null);
 
   // ── link ──
@@ -69,7 +70,6 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
   };
 
   // ── check ──
-  diagnostics.push(...reportUnsupportedConstructs(ast));
   const access = checkAccess(linked);
   diagnostics.push(...access.diagnostics);
   if (hasErrors(diagnostics)) return done(ast, null);
