@@ -58,7 +58,11 @@ function syntaxDiagnostic(e: PeggySyntaxError, chunk: Chunk, span: (s: number, e
   const at = span(start, end);
   if (found !== null && found !== INDENT && found !== DEDENT && found !== "\n") {
     if (LONE_BAD_CHARACTERS.has(found) || isNonAsciiDigitOrSymbol(found)) return unexpectedCharacter(at, found);
-    if (/[^\x00-\x7F]/.test(found) && expectsIdentifier(e)) return nonAsciiIdentifier(at);
+    if (/^\p{L}$/u.test(found) && /[^\x00-\x7F]/.test(found)) {
+      // A letter outside ASCII inside or at the start of a word: the whole word is the identifier.
+      const [wordStart, wordEnd] = wordAround(chunk.text, start);
+      return nonAsciiIdentifier(span(wordStart, wordEnd));
+    }
   }
   // Skip over the whole offending token so the caret covers it.
   const tokenEnd = found !== null && /[A-Za-z0-9_]/.test(found) ? endOfWord(chunk.text, start) : end;
@@ -69,8 +73,13 @@ function isNonAsciiDigitOrSymbol(ch: string): boolean {
   return /[^\x00-\x7F]/.test(ch) && !/\p{L}/u.test(ch);
 }
 
-function expectsIdentifier(e: PeggySyntaxError): boolean {
-  return (e.expected ?? []).some((x) => x.type === "other" && x.description === "identifier");
+function wordAround(text: string, at: number): [number, number] {
+  const wordChar = /[A-Za-z0-9_\p{L}]/u;
+  let start = at;
+  while (start > 0 && wordChar.test(text[start - 1]!)) start--;
+  let end = at;
+  while (end < text.length && wordChar.test(text[end]!)) end++;
+  return [start, end];
 }
 
 function endOfWord(text: string, from: number): number {

@@ -39,3 +39,14 @@ export function limitIdentifier(name: string): string {
   while (Buffer.byteLength(cut, "utf8") > 54) cut = cut.slice(0, -1);
   return `${cut}_${hash}`;
 }
+
+/**
+ * `$$body$$` for a function body, with the first tag of `$$`, `$dz$`, `$dz1$`, `$dz2$`, … whose
+ * first occurrence in `body + tag` is the closing tag itself, so nothing inside the body
+ * (identifiers, literals, a trailing `$`) can end the quote early.
+ */
+export function dollarQuote(body: string): string {
+  let tag = "$$";
+  for (let n = 0; (body + tag).indexOf(tag) !== body.length; n++) tag = n === 0 ? "$dz$" : `$dz${n}$`;
+  return `${tag}${body}${tag}`;
+}

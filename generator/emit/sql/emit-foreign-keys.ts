@@ -1,0 +1,27 @@
+/**
+ * Every `ref` column's foreign key (DSL.md §4.6), after all tables so self-references and cycles
+ * need no ordering. No ON DELETE action: deleting a referenced row fails (the API answers 409).
+ *
+ * ```sql
+ * ALTER TABLE "task" ADD CONSTRAINT "fk_task_project" FOREIGN KEY ("project") REFERENCES "project" ("id");
+ * ```
+ */
+import type { EntityIR } from "../../ir/ir";
+import { objectName } from "./object-name";
+import { quoteIdent } from "./quote";
+import { sqlSection } from "./sql-section";
+
+export function emitForeignKeys(entities: readonly EntityIR[]): string | null {
+  const statements: string[] = [];
+  for (const e of entities) {
+    for (const f of e.fields) {
+      if (f.type.kind !== "ref") continue;
+      const name = objectName("fk", e.table, f.column);
+      statements.push(
+        `ALTER TABLE ${quoteIdent(e.table)} ADD CONSTRAINT ${quoteIdent(name)} ` +
+          `FOREIGN KEY (${quoteIdent(f.column)}) REFERENCES ${quoteIdent(f.type.table)} (${quoteIdent("id")});`,
+      );
+    }
+  }
+  return statements.length === 0 ? null : sqlSection("Foreign keys", [statements.join("\n")]);
+}

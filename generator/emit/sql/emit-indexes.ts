@@ -1,0 +1,30 @@
+/**
+ * `CREATE INDEX ix_<t>_<col>` for every FK column and every field marked `indexed` (scope
+ * filters, `indexed` modifier), unless the primary key or a unique constraint already leads with
+ * that column (DSL.md §4.4, §4.6, §6.10).
+ *
+ * ```sql
+ * CREATE INDEX "ix_task_project" ON "task" ("project");
+ * ```
+ */
+import type { EntityIR, FieldIR } from "../../ir/ir";
+import { objectName } from "./object-name";
+import { quoteIdent } from "./quote";
+import { sqlSection } from "./sql-section";
+
+export function emitIndexes(entities: readonly EntityIR[]): string | null {
+  const statements: string[] = [];
+  for (const e of entities) {
+    for (const f of e.fields) {
+      if (!needsIndex(f)) continue;
+      const name = objectName("ix", e.table, f.column);
+      statements.push(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)});`);
+    }
+  }
+  return statements.length === 0 ? null : sqlSection("Indexes", [statements.join("\n")]);
+}
+
+function needsIndex(f: FieldIR): boolean {
+  if (f.column === "id" || f.unique) return false;
+  return f.indexed || f.type.kind === "ref";
+}

@@ -1,0 +1,97 @@
+/**
+ * Row-level security per entity table (DSL.md §6.11): ENABLE + FORCE (the owner is subject too),
+ * the grant to `dazzle_app`, and one permissive policy per verb whose body is
+ * `compileOperationPolicy` (permit AND NOT forbid AND scope) of the verb's operations, ORed for
+ * SELECT (read, list). A verb whose body is statically FALSE gets no policy, so it is denied.
+ * Every policy is dropped first, so re-applying the section converges.
+ *
+ * ```sql
+ * DROP POLICY IF EXISTS "scope_delete" ON "task";
+ * CREATE POLICY "scope_delete" ON "task" FOR DELETE TO "dazzle_app"
+ *   USING (((SELECT dazzle_user_id()) IS NOT NULL) AND "status" = 'done');
+ * ```
+ *
+ * The grant is given to every entity table, exposed or not: RLS is the gate (a default-deny
+ * entity has no policy, so `dazzle_app` sees no rows), and custom code or other entities'
+ * subqueries get an empty result rather than a permission error.
+ */
+import type { EntityIR, Operation } from "../../ir/ir";
+import { APP_ROLE } from "./emit-roles";
+import { compileOperationPolicy } from "./predicate";
+import { quoteIdent } from "./quote";
+import { sqlSection } from "./sql-section";
+
+interface Verb {
+  readonly policy: string;
+  readonly command: "SELECT" | "INSERT" | "UPDATE" | "DELETE";
+  readonly operations: readonly Operation[];
+  readonly using: boolean;
+  readonly withCheck: boolean;
+}
+
+const VERBS: readonly Verb[] = [
+  { policy: "scope_select", command: "SELECT", operations: ["read", "list"], using: true, withCheck: false },
+  { policy: "scope_insert", command: "INSERT", operations: ["create"], using: false, withCheck: true },
+  { policy: "scope_update", command: "UPDATE", operations: ["update"], using: true, withCheck: true },
+  { policy: "scope_delete", command: "DELETE", operations: ["delete"], using: true, withCheck: false },
+];
+
+export function emitRls(entities: readonly EntityIR[]): string | null {
+  if (entities.length === 0) return null;
+  return sqlSection("Row-level security", entities.map(entityRls));
+}
+
+function entityRls(e: EntityIR): string {
+  const table = quoteIdent(e.table);
+  const head = [
+    `-- ${e.name}${e.access.exposed ? "" : " (default-deny: no permit rule, so no policy)"}`,
+    `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;`,
+    `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${quoteIdent(APP_ROLE)};`,
+  ].join("\n");
+  return [head, ...VERBS.map((v) => verbPolicy(e, v))].join("\n");
+}
+
+function verbPolicy(e: EntityIR, verb: Verb): string {
+  const table = quoteIdent(e.table);
+  const name = quoteIdent(verb.policy);
+  const body = verbBody(e, verb);
+  const lines = [...policyComment(e, verb, body !== null), `DROP POLICY IF EXISTS ${name} ON ${table};`];
+  if (body !== null) {
+    lines.push(`CREATE POLICY ${name} ON ${table} FOR ${verb.command} TO ${quoteIdent(APP_ROLE)}`);
+    const clauses: string[] = [];
+    if (verb.using) clauses.push(`  USING (${body})`);
+    if (verb.withCheck) clauses.push(`  WITH CHECK (${body})`);
+    lines.push(`${clauses.join("\n")};`);
+  }
+  return lines.join("\n");
+}
+
+/** OR of the operations' bodies; null when every one is statically FALSE. */
+function verbBody(e: EntityIR, verb: Verb): string | null {
+  const { permit, forbid, scope } = e.access;
+  const bodies: string[] = [];
+  for (const op of verb.operations) {
+    const body = compileOperationPolicy(permit[op], forbid[op], scope, op);
+    if (body !== null && !bodies.includes(body)) bodies.push(body);
+  }
+  if (bodies.length === 0) return null;
+  if (bodies.includes("TRUE")) return "TRUE";
+  return bodies.length === 1 ? bodies[0]! : bodies.map((b) => `(${b})`).join(" OR ");
+}
+
+/** Names the operations and the scope rules (id and source) the policy encodes. */
+function policyComment(e: EntityIR, verb: Verb, hasPolicy: boolean): string[] {
+  const ops = verb.operations.join(", ");
+  const lines = [`-- ${verb.policy} (${ops})${hasPolicy ? "" : ": no policy, denied"}`];
+  if (!hasPolicy) return lines;
+  if (e.access.scope === null) return [...lines, "--   no scope block: permit/forbid only"];
+  for (const rule of e.access.scope) {
+    if (verb.operations.includes(rule.operation)) lines.push(`--   ${rule.id}: ${oneLine(rule.source)}`);
+  }
+  return lines;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}

@@ -1,0 +1,109 @@
+/**
+ * One `CREATE TABLE` per entity (DSL.md §4.2–4.5), plus `app_user` first when the spec declares
+ * no principal entity. Constraints are named and inline: `pk_<t>`, then per field in declaration
+ * order `uq_<t>_<col>`, `ck_<t>_<col>_len|enum`. Foreign keys and indexes come later
+ * (emit-foreign-keys, emit-indexes), so tables need no ordering.
+ *
+ * ```sql
+ * CREATE TABLE "task" (
+ *   "id" uuid NOT NULL DEFAULT gen_random_uuid(),
+ *   "title" text NOT NULL,
+ *   CONSTRAINT "pk_task" PRIMARY KEY ("id"),
+ *   CONSTRAINT "ck_task_title_len" CHECK (char_length("title") <= 200)
+ * );
+ * ```
+ */
+import type { DefaultIR, EntityIR, FieldIR, PrincipalIR } from "../../ir/ir";
+import { columnType } from "./column-type";
+import { objectName } from "./object-name";
+import { assertNever } from "./predicate";
+import { quoteIdent, quoteLiteral } from "./quote";
+import { sqlSection } from "./sql-section";
+
+export function emitTables(entities: readonly EntityIR[], principal: PrincipalIR): string {
+  const tables = entities.map((e) => createTable(e.table, e.fields));
+  if (principal.entity === null) {
+    tables.unshift(
+      `-- Principal table (the spec declares no principal entity)\n${createTable(principal.table, APP_USER_FIELDS)}`,
+    );
+  }
+  return sqlSection("Tables", tables);
+}
+
+function createTable(table: string, fields: readonly FieldIR[]): string {
+  if (!fields.some((f) => f.column === "id")) throw new Error(`table ${table} has no id field`);
+  const lines = fields.map(columnDefinition);
+  lines.push(`CONSTRAINT ${quoteIdent(objectName("pk", table))} PRIMARY KEY (${quoteIdent("id")})`);
+  for (const f of fields) lines.push(...fieldConstraints(table, f));
+  return `CREATE TABLE ${quoteIdent(table)} (\n${lines.map((l) => `  ${l}`).join(",\n")}\n);`;
+}
+
+function columnDefinition(f: FieldIR): string {
+  const parts = [quoteIdent(f.column), columnType(f.type)];
+  if (f.required || f.column === "id") parts.push("NOT NULL");
+  if (f.default !== null) parts.push(`DEFAULT ${defaultExpression(f.default)}`);
+  return parts.join(" ");
+}
+
+function defaultExpression(d: DefaultIR): string {
+  switch (d.kind) {
+    case "literal":
+      return quoteLiteral(d.value);
+    case "generated":
+      switch (d.fn) {
+        case "uuid":
+          return "gen_random_uuid()";
+        case "now":
+          return "now()";
+        case "today":
+          return "CURRENT_DATE";
+        default:
+          return assertNever(d.fn);
+      }
+    default:
+      return assertNever(d);
+  }
+}
+
+function fieldConstraints(table: string, f: FieldIR): string[] {
+  const col = quoteIdent(f.column);
+  const out: string[] = [];
+  if (f.unique && f.column !== "id") {
+    out.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, f.column))} UNIQUE (${col})`);
+  }
+  if (f.type.kind === "str") {
+    const name = objectName("ck", table, f.column, "len");
+    out.push(`CONSTRAINT ${quoteIdent(name)} CHECK (char_length(${col}) <= ${f.type.maxLength})`);
+  }
+  if (f.type.kind === "enum") {
+    const name = objectName("ck", table, f.column, "enum");
+    const values = f.type.values.map(quoteLiteral).join(", ");
+    out.push(`CONSTRAINT ${quoteIdent(name)} CHECK (${col} IN (${values}))`);
+  }
+  return out;
+}
+
+const APP_USER_FIELDS: readonly FieldIR[] = [
+  {
+    name: "id",
+    column: "id",
+    type: { kind: "uuid" },
+    required: true,
+    unique: false,
+    default: { kind: "generated", fn: "uuid" },
+    serverManaged: true,
+    autoUpdate: false,
+    indexed: false,
+  },
+  {
+    name: "email",
+    column: "email",
+    type: { kind: "email" },
+    required: false,
+    unique: true,
+    default: null,
+    serverManaged: false,
+    autoUpdate: false,
+    indexed: false,
+  },
+];
