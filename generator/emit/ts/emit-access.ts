@@ -8,11 +8,11 @@
  * - Scope rules are data (`SCOPE_RULES`): id, `as:` roles and the predicate compiled by the one
  *   SQL compiler with the table itself as alias; `scopeFor` picks the caller's matching rules.
  */
-import { VariableDeclarationKind, type SourceFile, type WriterFunction } from "ts-morph";
+import { type WriterFunction } from "ts-morph";
 import { OPERATIONS, type AppIR, type EntityIR, type Operation, type PermitExpr } from "../../ir/ir";
 import { assertNever, compilePredicate } from "../sql/predicate";
 import type { EmitContext, GeneratedFile } from "../types";
-import { createProject, lines, entityDir, lineComment, renderSource, sqlText, str } from "./common";
+import { createProject, entityDir, lineComment, lines, renderSource, sqlText, str, type FileBuilder } from "./common";
 
 export function accessPath(entity: EntityIR): string {
   return `src/generated/${entityDir(entity)}/access.ts`;
@@ -95,29 +95,26 @@ function recordOfOps(entries: (op: Operation) => string): WriterFunction {
   };
 }
 
-function addPermit(file: SourceFile, entity: EntityIR): void {
+function addPermit(file: FileBuilder, entity: EntityIR): void {
   const { permit, forbid } = entity.access;
   file.addVariableStatement({
     isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
     docs: ["Operations that accept a request without credentials (an `anonymous` permit rule); the others answer 401."],
-    declarations: [
-      {
-        name: "ALLOWS_ANONYMOUS",
-        type: "Readonly<Record<Operation, boolean>>",
-        initializer: recordOfOps((op) => String(allowsAnonymous(permit[op]))),
-      },
-    ],
+    name: "ALLOWS_ANONYMOUS",
+    type: "Readonly<Record<Operation, boolean>>",
+    initializer: recordOfOps((op) => String(allowsAnonymous(permit[op]))),
   });
   file.addVariableStatement({
-    declarationKind: VariableDeclarationKind.Const,
     docs: ["`permit:` rules per operation (several rules for one operation are ORed)."],
-    declarations: [{ name: "PERMIT", type: "Readonly<Record<Operation, Decision>>", initializer: recordOfOps((op) => decisionFn(permit[op])) }],
+    name: "PERMIT",
+    type: "Readonly<Record<Operation, Decision>>",
+    initializer: recordOfOps((op) => decisionFn(permit[op])),
   });
   file.addVariableStatement({
-    declarationKind: VariableDeclarationKind.Const,
     docs: ["`forbid:` rules per operation; a matching forbid denies whatever permit says."],
-    declarations: [{ name: "FORBID", type: "Readonly<Record<Operation, Decision>>", initializer: recordOfOps((op) => decisionFn(forbid[op])) }],
+    name: "FORBID",
+    type: "Readonly<Record<Operation, Decision>>",
+    initializer: recordOfOps((op) => decisionFn(forbid[op])),
   });
   file.addFunction({
     isExported: true,
@@ -152,7 +149,7 @@ function addPermit(file: SourceFile, entity: EntityIR): void {
   }
 }
 
-function addScope(file: SourceFile, entity: EntityIR): void {
+function addScope(file: FileBuilder, entity: EntityIR): void {
   file.addInterface({
     isExported: true,
     name: "ScopeRule",
@@ -177,9 +174,10 @@ function addScope(file: SourceFile, entity: EntityIR): void {
   if (scope === null) {
     file.addVariableStatement({
       isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
       docs: [`${entity.name} has no \`scope:\` block: permit is the only gate.`],
-      declarations: [{ name: "SCOPE_RULES", type: "Readonly<Record<Operation, readonly ScopeRule[]>> | null", initializer: "null" }],
+      name: "SCOPE_RULES",
+      type: "Readonly<Record<Operation, readonly ScopeRule[]>> | null",
+      initializer: "null",
     });
     file.addFunction({
       isExported: true,
@@ -197,37 +195,32 @@ function addScope(file: SourceFile, entity: EntityIR): void {
 
   file.addVariableStatement({
     isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
     docs: [`\`scope:\` rules per operation, in declaration order; the SQL qualifies columns with "${entity.table}".`],
-    declarations: [
-      {
-        name: "SCOPE_RULES",
-        type: "Readonly<Record<Operation, readonly ScopeRule[]>>",
-        initializer: (w) => {
-          w.write("{").newLine();
+    name: "SCOPE_RULES",
+    type: "Readonly<Record<Operation, readonly ScopeRule[]>>",
+    initializer: (w) => {
+      w.write("{").newLine();
+      w.indent(() => {
+        for (const op of OPERATIONS) {
+          const rules = scope.filter((r) => r.operation === op);
+          if (rules.length === 0) {
+            w.writeLine(`${op}: [],`);
+            continue;
+          }
+          w.writeLine(`${op}: [`);
           w.indent(() => {
-            for (const op of OPERATIONS) {
-              const rules = scope.filter((r) => r.operation === op);
-              if (rules.length === 0) {
-                w.writeLine(`${op}: [],`);
-                continue;
-              }
-              w.writeLine(`${op}: [`);
-              w.indent(() => {
-                for (const r of rules) {
-                  const roles = r.roles === "*" ? '"*"' : `[${r.roles.map(str).join(", ")}]`;
-                  const sql = compilePredicate(r.predicate, { kind: "table", alias: entity.table });
-                  w.writeLine(lineComment(r.source));
-                  w.writeLine(`{ id: ${str(r.id)}, roles: ${roles}, sql: ${sqlText(sql)} },`);
-                }
-              });
-              w.writeLine("],");
+            for (const r of rules) {
+              const roles = r.roles === "*" ? '"*"' : `[${r.roles.map(str).join(", ")}]`;
+              const sql = compilePredicate(r.predicate, { kind: "table", alias: entity.table });
+              w.writeLine(lineComment(r.source));
+              w.writeLine(`{ id: ${str(r.id)}, roles: ${roles}, sql: ${sqlText(sql)} },`);
             }
           });
-          w.write("}");
-        },
-      },
-    ],
+          w.writeLine("],");
+        }
+      });
+      w.write("}");
+    },
   });
   file.addFunction({
     isExported: true,

@@ -2,7 +2,6 @@
  * `src/generated/app.ts`: `buildApp(database, config)` wires the middleware, every exposed
  * entity's router (in entity order, at `/api/<route>`), the event stream and the custom routes.
  */
-import { VariableDeclarationKind } from "ts-morph";
 import type { AppIR, EntityIR } from "../../ir/ir";
 import type { EmitContext, GeneratedFile } from "../types";
 import { camelCase, createProject, entityDir, renderSource, str } from "./common";
@@ -60,42 +59,32 @@ export function emitApp(app: AppIR, ctx: EmitContext): GeneratedFile {
       ]);
 
       file.addVariableStatement({
-        declarationKind: VariableDeclarationKind.Const,
         docs: ["Event authorizers by entity name; events of entities without routes reach no one."],
-        declarations: [
-          {
-            name: "EVENT_AUTHORIZERS",
-            type: "Readonly<Record<string, EventAuthorizer>>",
-            initializer: (w) => {
-              if (exposed.length === 0) {
-                w.write("{}");
-                return;
-              }
-              w.write("{").newLine();
-              w.indent(() => {
-                for (const { entity, alias } of exposed) w.writeLine(`${entity.name}: ${alias}.authorizeEvent,`);
-              });
-              w.write("}");
-            },
-          },
-        ],
+        name: "EVENT_AUTHORIZERS",
+        type: "Readonly<Record<string, EventAuthorizer>>",
+        initializer: (w) => {
+          if (exposed.length === 0) {
+            w.write("{}");
+            return;
+          }
+          w.write("{").newLine();
+          w.indent(() => {
+            for (const { entity, alias } of exposed) w.writeLine(`${entity.name}: ${alias}.authorizeEvent,`);
+          });
+          w.write("}");
+        },
       });
 
       file.addVariableStatement({
-        declarationKind: VariableDeclarationKind.Const,
         docs: ["An event is delivered only to callers who may list its row (DESIGN.md §2.3)."],
-        declarations: [
-          {
-            name: "authorizeEvent",
-            type: "EventAuthorizer",
-            initializer: [
-              "(event, caller, database) =>",
-              "  Object.prototype.hasOwnProperty.call(EVENT_AUTHORIZERS, event.entity)",
-              "    ? EVENT_AUTHORIZERS[event.entity]!(event, caller, database)",
-              "    : Promise.resolve(false)",
-            ].join("\n"),
-          },
-        ],
+        name: "authorizeEvent",
+        type: "EventAuthorizer",
+        initializer: [
+          "(event, caller, database) =>",
+          "  Object.prototype.hasOwnProperty.call(EVENT_AUTHORIZERS, event.entity)",
+          "    ? EVENT_AUTHORIZERS[event.entity]!(event, caller, database)",
+          "    : Promise.resolve(false)",
+        ].join("\n"),
       });
 
       file.addFunction({

@@ -4,7 +4,6 @@
  * attribute a scope rule uses, loads that attribute from the principal row through the SECURITY
  * DEFINER lookup `dazzle_principal(uuid)`: one round trip, all settings transaction-local.
  */
-import { VariableDeclarationKind } from "ts-morph";
 import type { AppIR } from "../../ir/ir";
 import { quoteIdent, quoteLiteral } from "../sql/quote";
 import type { EmitContext, GeneratedFile } from "../types";
@@ -32,7 +31,6 @@ export function emitContext(app: AppIR, ctx: EmitContext): GeneratedFile {
   const contents = renderSource(createProject(), CONTEXT_PATH, ctx, null, (file) => {
     file.addVariableStatement({
       isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
       docs: [
         [
           "First statement of every request transaction (runtime/transaction.ts): `$1` is the caller's",
@@ -42,7 +40,8 @@ export function emitContext(app: AppIR, ctx: EmitContext): GeneratedFile {
             : `and the principal attribute${attrs.length === 1 ? "" : "s"} ${attrs.join(", ")} ('' when unknown).`,
         ].join("\n"),
       ],
-      declarations: [{ name: "CONTEXT_SQL", initializer: sqlText(contextSql(app)) }],
+      name: "CONTEXT_SQL",
+      initializer: sqlText(contextSql(app)),
     });
   });
   return { path: CONTEXT_PATH, contents, owner: "generator" };

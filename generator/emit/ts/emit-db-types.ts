@@ -60,12 +60,11 @@ export function emitDbTypes(app: AppIR, ctx: EmitContext): GeneratedFile {
     "Kysely table types of the migrated database (public schema), as kysely-codegen introspects them.",
     (file) => {
       file.addImportDeclaration({ isTypeOnly: true, moduleSpecifier: "kysely", namedImports: ["ColumnType"] });
-      file.addTypeAlias({
-        isExported: true,
-        name: "Generated",
-        typeParameters: ["T"],
-        type: "T extends ColumnType<infer S, infer I, infer U>\n  ? ColumnType<S, I | undefined, U>\n  : ColumnType<T, T | undefined, T>",
-      });
+      file.addStatements([
+        "export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>",
+        "  ? ColumnType<S, I | undefined, U>",
+        "  : ColumnType<T, T | undefined, T>;",
+      ]);
       if (usesTimestamp) {
         file.addTypeAlias({ isExported: true, name: "Timestamp", type: "ColumnType<Date, Date | string, Date | string>" });
       }

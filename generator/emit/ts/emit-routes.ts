@@ -7,11 +7,10 @@
  * `sql.raw`. All database work runs in `withCaller`, one transaction whose first statement sets
  * the role and session settings RLS reads, so the database enforces the same rules again.
  */
-import { VariableDeclarationKind, type SourceFile } from "ts-morph";
 import type { AppIR, EntityIR, FieldIR } from "../../ir/ir";
 import { objectName } from "../sql/object-name";
 import type { EmitContext, GeneratedFile } from "../types";
-import { createProject, lines, defaultSql, entityDir, enumUnion, pgType, renderSource, str } from "./common";
+import { callerDefaultFields, createProject, defaultSql, entityDir, enumUnion, lines, pgType, renderSource, str, type FileBuilder } from "./common";
 
 export function routesPath(entity: EntityIR): string {
   return `src/generated/${entityDir(entity)}/routes.ts`;
@@ -45,7 +44,7 @@ function constraintFields(entity: EntityIR): [string, string, string][] {
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function addImports(file: SourceFile, entity: EntityIR, hasConstraints: boolean): void {
+function addImports(file: FileBuilder, entity: EntityIR, hasConstraints: boolean): void {
   file.addImportDeclarations([
     { moduleSpecifier: "node:crypto", namedImports: ["randomUUID"] },
     { moduleSpecifier: "express", namedImports: ["Router", { name: "Request", isTypeOnly: true }, { name: "Response", isTypeOnly: true }] },
@@ -83,7 +82,7 @@ function addImports(file: SourceFile, entity: EntityIR, hasConstraints: boolean)
   ]);
 }
 
-export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
+export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
   const path = routesPath(entity);
   const E = entity.name;
   const T = str(entity.table);
@@ -117,9 +116,10 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
       });
 
       file.addVariableStatement({
-        declarationKind: VariableDeclarationKind.Const,
         docs: ["The caller of a request without credentials, on an operation with an `anonymous` permit rule."],
-        declarations: [{ name: "ANONYMOUS", type: "Caller", initializer: "{ userId: null, roles: [] }" }],
+        name: "ANONYMOUS",
+        type: "Caller",
+        initializer: "{ userId: null, roles: [] }",
       });
       file.addInterface({
         name: "ProbeColumn",
@@ -131,42 +131,33 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
         ],
       });
       file.addVariableStatement({
-        declarationKind: VariableDeclarationKind.Const,
-        declarations: [
-          {
-            name: "PROBE_COLUMNS",
-            type: "readonly ProbeColumn[]",
-            initializer: (w) => {
-              w.write("[").newLine();
-              w.indent(() => {
-                for (const f of entity.fields) {
-                  w.writeLine(`{ name: ${str(f.column)}, type: ${str(pgType(f.type))}, absent: ${str(defaultSql(f) ?? "NULL")} },`);
-                }
-              });
-              w.write("]");
-            },
-          },
-        ],
+        docs: ["Every column of the table, in declaration order."],
+        name: "PROBE_COLUMNS",
+        type: "readonly ProbeColumn[]",
+        initializer: (w) => {
+          w.write("[").newLine();
+          w.indent(() => {
+            for (const f of entity.fields) {
+              w.writeLine(`{ name: ${str(f.column)}, type: ${str(pgType(f.type))}, absent: ${str(defaultSql(f) ?? "NULL")} },`);
+            }
+          });
+          w.write("]");
+        },
       });
       if (constraints.length > 0) {
         file.addVariableStatement({
-          declarationKind: VariableDeclarationKind.Const,
           docs: ["Constraints whose violation by a create or update is the client's fault: a 422 on the field."],
-          declarations: [
-            {
-              name: "CONSTRAINT_FIELDS",
-              type: "Readonly<Record<string, FieldIssue>>",
-              initializer: (w) => {
-                w.write("{").newLine();
-                w.indent(() => {
-                  for (const [name, field, message] of constraints) {
-                    w.writeLine(`${key(name)}: { field: ${str(field)}, message: ${str(message)} },`);
-                  }
-                });
-                w.write("}");
-              },
-            },
-          ],
+          name: "CONSTRAINT_FIELDS",
+          type: "Readonly<Record<string, FieldIssue>>",
+          initializer: (w) => {
+            w.write("{").newLine();
+            w.indent(() => {
+              for (const [name, field, message] of constraints) {
+                w.writeLine(`${key(name)}: { field: ${str(field)}, message: ${str(message)} },`);
+              }
+            });
+            w.write("}");
+          },
         });
       }
 
@@ -253,7 +244,7 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
         returnType: "Promise<void>",
         statements: lines(
           'const caller = authorize(res, "create");',
-          "const values = validateCreate(body);",
+          callerDefaultFields(app, entity).length > 0 ? "const values = validateCreate(body, caller.userId);" : "const values = validateCreate(body);",
           'const scope = scopeFor("create", caller);',
           "if (scope === null) throw createDenied();",
           "const id = randomUUID();",
@@ -358,6 +349,7 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
           "  );",
           "  return rows.length > 0;",
           "}",
+          'if (event.entityId === "") return false;',
           "const row = await withCaller(database, caller, (trx) => findRow(trx, event.entityId, scope));",
           "return row !== undefined;",
         ),
@@ -453,9 +445,8 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
           "  return sql`${expression}::${sql.raw(type)} AS ${sql.id(name)}`;",
           "});",
           `const table = sql.id(${T});`,
-          "const { rows } = await sql<{ ok: boolean | null }>`SELECT ${inScope(scope)} AS ok FROM (SELECT ${sql.join(columns)}) AS ${table}`.execute(",
-          "  trx,",
-          ");",
+          "const query = sql<{ ok: boolean | null }>`SELECT ${inScope(scope)} AS ok FROM (SELECT ${sql.join(columns)}) AS ${table}`;",
+          "const { rows } = await query.execute(trx);",
           "return rows[0]?.ok === true;",
         ),
       });
@@ -492,7 +483,11 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
         returnType: "Promise<void>",
         statements: lines(
           "try {",
-          `  const result = await trx.updateTable(${T}).set(changes).where("id", "=", id).where(inScope(scope))`,
+          "  const result = await trx",
+          `    .updateTable(${T})`,
+          "    .set(changes)",
+          '    .where("id", "=", id)',
+          "    .where(inScope(scope))",
           "    .executeTakeFirst();",
           "  if (Number(result.numUpdatedRows) === 0) throw notFound();",
           "} catch (error) {",

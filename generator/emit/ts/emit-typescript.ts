@@ -6,7 +6,7 @@
 import type { AppIR } from "../../ir/ir";
 import type { EmitContext, GeneratedFile } from "../types";
 import { byCodeUnit } from "../types";
-import { createProject, renderSource } from "./common";
+import { createProject, printSource } from "./common";
 import { emitAccess } from "./emit-access";
 import { emitApp } from "./emit-app";
 import { emitContext } from "./emit-context";
@@ -17,9 +17,7 @@ import { emitValidators } from "./emit-validators";
 import { VALIDATION_PATH, VALIDATION_SOURCE } from "./validation-module";
 
 export function emitValidationModule(ctx: EmitContext): GeneratedFile {
-  const contents = renderSource(createProject(), VALIDATION_PATH, ctx, null, (file) => {
-    file.replaceWithText(VALIDATION_SOURCE);
-  });
+  const contents = printSource(createProject(), VALIDATION_PATH, ctx, null, VALIDATION_SOURCE);
   return { path: VALIDATION_PATH, contents, owner: "generator" };
 }
 

@@ -10,12 +10,11 @@
  *
  * The checks themselves live in the shared `src/generated/validation.ts`.
  */
-import { VariableDeclarationKind } from "ts-morph";
 import type { AppIR, EntityIR, FieldIR, FieldTypeIR } from "../../ir/ir";
 import { assertNever } from "../sql/predicate";
 import type { EmitContext, GeneratedFile } from "../types";
 import { byCodeUnit } from "../types";
-import { clientFields, createProject, entityDir, hasDbDefault, renderSource, serverManagedFields, str } from "./common";
+import { callerDefaultFields, clientFields, createProject, entityDir, hasDbDefault, renderSource, serverManagedFields, str } from "./common";
 
 export function validatePath(entity: EntityIR): string {
   return `src/generated/${entityDir(entity)}/validate.ts`;
@@ -50,10 +49,11 @@ function checkFor(type: FieldTypeIR): { expr: string; uses: string } {
 
 type Mode = "create" | "update";
 
-function readerCall(field: FieldIR, mode: Mode): string {
+function readerCall(field: FieldIR, mode: Mode, callerDefault: boolean): string {
   const check = checkFor(field.type).expr;
   const key = str(field.column);
   if (!field.required) return `input.optional(${key}, ${check})`;
+  if (mode === "create" && callerDefault) return `input.required(${key}, ${check}, callerId)`;
   if (mode === "create" && !hasDbDefault(field)) return `input.required(${key}, ${check})`;
   return `input.notNull(${key}, ${check})`;
 }
@@ -62,10 +62,11 @@ function propertyKey(name: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : str(name);
 }
 
-export function emitValidators(_app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
+export function emitValidators(app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
   const path = validatePath(entity);
   const fields = clientFields(entity);
   const managed = serverManagedFields(entity);
+  const callerDefaults = new Set(callerDefaultFields(app, entity).map((f) => f.column));
   const uses = [...new Set(["BodyReader", ...fields.map((f) => checkFor(f.type).uses)])].sort(byCodeUnit);
   const table = str(entity.table);
 
@@ -81,14 +82,14 @@ export function emitValidators(_app: AppIR, entity: EntityIR, ctx: EmitContext):
       file.addTypeAlias({ isExported: true, name: `${entity.name}Insert`, type: `Insertable<DB[${table}]>` });
       file.addTypeAlias({ isExported: true, name: `${entity.name}Update`, type: `Updateable<DB[${table}]>` });
       file.addVariableStatement({
-        declarationKind: VariableDeclarationKind.Const,
         docs: ["Fields a client may set."],
-        declarations: [{ name: "FIELDS", initializer: `[${fields.map((f) => str(f.column)).join(", ")}]` }],
+        name: "FIELDS",
+        initializer: `[${fields.map((f) => str(f.column)).join(", ")}]`,
       });
       file.addVariableStatement({
-        declarationKind: VariableDeclarationKind.Const,
         docs: ["Fields the server sets; a client's value is ignored."],
-        declarations: [{ name: "SERVER_MANAGED", initializer: `[${managed.map((f) => str(f.column)).join(", ")}]` }],
+        name: "SERVER_MANAGED",
+        initializer: `[${managed.map((f) => str(f.column)).join(", ")}]`,
       });
       for (const mode of ["create", "update"] as const) {
         const result = mode === "create" ? `${entity.name}Insert` : `${entity.name}Update`;
@@ -96,11 +97,22 @@ export function emitValidators(_app: AppIR, entity: EntityIR, ctx: EmitContext):
           isExported: true,
           name: mode === "create" ? "validateCreate" : "validateUpdate",
           docs: [
-            mode === "create"
-              ? "A POST body as insert values (absent fields take their database default)."
-              : "A PATCH body as update values (only the fields present change).",
+            mode === "update"
+              ? "A PATCH body as update values (only the fields present change)."
+              : callerDefaults.size === 0
+                ? "A POST body as insert values (absent fields take their database default)."
+                : [
+                    "A POST body as insert values (absent fields take their database default); absent",
+                    `${[...callerDefaults].map((c) => `\`${c}\``).join(", ")} default${callerDefaults.size === 1 ? "s" : ""} to the caller (\`callerId\`, a reference to the principal).`,
+                  ].join("\n"),
           ],
-          parameters: [{ name: "body", type: "unknown" }],
+          parameters:
+            mode === "create" && callerDefaults.size > 0
+              ? [
+                  { name: "body", type: "unknown" },
+                  { name: "callerId", type: "string | null" },
+                ]
+              : [{ name: "body", type: "unknown" }],
           returnType: result,
           statements: (w) => {
             w.writeLine("const input = new BodyReader(body, FIELDS, SERVER_MANAGED);");
@@ -110,7 +122,7 @@ export function emitValidators(_app: AppIR, entity: EntityIR, ctx: EmitContext):
             }
             w.writeLine("return input.finish({");
             w.indent(() => {
-              for (const f of fields) w.writeLine(`${propertyKey(f.column)}: ${readerCall(f, mode)},`);
+              for (const f of fields) w.writeLine(`${propertyKey(f.column)}: ${readerCall(f, mode, callerDefaults.has(f.column))},`);
             });
             w.writeLine("});");
           },

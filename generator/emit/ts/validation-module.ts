@@ -54,10 +54,13 @@ export class BodyReader {
     }
   }
 
-  /** Must be present and not null (a required field without a default, on create). */
-  required<T>(key: string, check: Check<T>): T | Invalid {
+  /**
+   * Must be present and not null (a required field without a default, on create). \`absent\`, when
+   * not null, stands in for a missing key (the caller's id for a reference to the principal).
+   */
+  required<T>(key: string, check: Check<T>, absent: T | null = null): T | Invalid {
     const value = this.value(key);
-    if (value === undefined) return new Invalid("is required");
+    if (value === undefined) return absent ?? new Invalid("is required");
     if (value === null) return new Invalid("must not be null");
     return check(value);
   }

@@ -357,7 +357,7 @@ describe("generated app: events", () => {
     expect(stream.headers.get("content-type") ?? "").toMatch(/^text\/event-stream/);
     await new Promise((r) => setTimeout(r, 200));
 
-    const created = await api("POST", "/api/projects", { as: "m3", body: { name: "Evented" } });
+    const created = await api("POST", "/api/projects", { as: "m3", body: { name: "Evented", owner: USERS.m3.id } });
     expect(created.status).toBe(201);
     const event = await stream.waitFor((e) => e.event === "Project.created" && JSON.parse(e.data).id === created.body.id);
     const data = JSON.parse(event.data);

@@ -273,10 +273,13 @@ export async function installAppDependencies(appDir: string, options: { timeoutM
     }
   }
 
+  // Link atomically: a temp symlink renamed over whatever is there (a real folder is removed first).
   const link = path.join(appDir, "node_modules");
+  const tempLink = `${link}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  await fs.symlink(path.join(cacheDir, "node_modules"), tempLink, "dir");
   const stat = await fs.lstat(link).catch(() => null);
-  if (stat) await fs.rm(link, { recursive: true, force: true });
-  await fs.symlink(path.join(cacheDir, "node_modules"), link, "dir");
+  if (stat && !stat.isSymbolicLink()) await fs.rm(link, { recursive: true, force: true });
+  await fs.rename(tempLink, link);
   return { cacheDir, installed, ms: Date.now() - started };
 }
 
@@ -293,6 +296,14 @@ export async function typecheckApp(appDir: string): Promise<{ exitCode: number; 
 // ---------------------------------------------------------------------------------------------
 // start
 
+export interface StopResult {
+  /** Exit code of the started process (null when killed by a signal). */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when the grace period ran out and the group had to be SIGKILLed. */
+  readonly forced: boolean;
+}
+
 export interface StartedApp {
   readonly baseUrl: string;
   readonly port: number;
@@ -302,10 +313,11 @@ export interface StartedApp {
   /** Resolves when the process exits. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /**
-   * SIGTERM to the process and waits for it to exit; after `graceMs` (default 20 s) the whole
-   * process group gets SIGKILL. Resolves with how it exited.
+   * SIGTERM (see `StartOptions.stopSignalTarget`), then waits until the started process has
+   * exited and no process of its group (the app was spawned as a group leader) is left. After
+   * `graceMs` (default 20 s) the group gets SIGKILL and `forced` is true. Idempotent.
    */
-  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(graceMs?: number): Promise<StopResult>;
 }
 
 export interface StartOptions {
@@ -313,6 +325,11 @@ export interface StartOptions {
   readonly command?: readonly [string, ...string[]];
   readonly timeoutMs?: number;
   readonly port?: number;
+  /**
+   * Who gets the SIGTERM of `stop()`: the started process (default for the default command)
+   * or its whole process group (default when `command` is given, e.g. `npm start`).
+   */
+  readonly stopSignalTarget?: "process" | "group";
 }
 
 const running = new Set<ChildProcess>();
@@ -348,6 +365,7 @@ export async function startApp(
   let output = "";
   let stdoutLine = "";
   const expected = `listening on http://127.0.0.1:${port}`;
+  const listening = new RegExp(`listening on http://127\\.0\\.0\\.1:${port}(?!\\d)`);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => {
       running.delete(child);
@@ -361,7 +379,7 @@ export async function startApp(
       stdoutLine += d;
       const lines = stdoutLine.split("\n");
       stdoutLine = lines.pop() ?? "";
-      if (lines.some((l) => l.trim() === expected || l.includes(expected))) resolve();
+      if (lines.some((l) => listening.test(l))) resolve();
     });
     child.stderr!.on("data", (d: Buffer) => void (output += d));
     void exited.then(({ code, signal }) =>
@@ -377,24 +395,36 @@ export async function startApp(
     );
   });
 
-  const killGroup = (signal: NodeJS.Signals) => {
+  // `kill <pid>` of the started process, as a process manager does. `npm start` runs the app
+  // under `sh -c`, which dies of a SIGTERM without passing it on, so for a custom command the
+  // whole group gets it instead (as a terminal's Ctrl-C does with SIGINT).
+  const signalTarget = options.stopSignalTarget ?? (options.command ? "group" : "process");
+  const pgid = child.pid!;
+  const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
     try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // already gone
+      process.kill(-pgid, signal);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "EPERM";
     }
   };
-  const stop = async (graceMs = 20_000) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const killer = setTimeout(() => killGroup("SIGKILL"), graceMs);
-      const result = await exited;
-      clearTimeout(killer);
-      return result;
-    }
-    return exited;
-  };
-
+  let stopping: Promise<StopResult> | undefined;
+  const stop = (graceMs = 20_000): Promise<StopResult> =>
+    (stopping ??= (async () => {
+      if (signalTarget === "group") signalGroup("SIGTERM");
+      else child.kill("SIGTERM");
+      const deadline = Date.now() + graceMs;
+      let topExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      void exited.then((e) => (topExit = e));
+      while (Date.now() < deadline && (topExit === undefined || signalGroup(0))) await sleep(100);
+      const forced = topExit === undefined || signalGroup(0);
+      if (forced) {
+        signalGroup("SIGKILL");
+        await exited;
+      }
+      const { code, signal } = await exited;
+      return { code, signal, forced };
+    })());
   try {
     await Promise.race([ready, timeout]);
   } catch (error) {

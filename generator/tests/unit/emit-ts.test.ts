@@ -1,0 +1,705 @@
+/**
+ * emitTypeScript on a hand-built IR (Project, Task and an unexposed principal User): exact text
+ * of context.ts, Task's access.ts and db.ts; structure of the rest; the shared validators run
+ * for real; and the whole generated app type-checked by tsc against the runtime templates.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+import type { AppIR, EntityIR, FieldIR, Operation, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
+import type { EmitContext, GeneratedFile } from "../../emit/types";
+import { emitProjectFiles } from "../../emit/project/emit-project-files";
+import { emitMigrations } from "../../emit/sql/emit-migrations";
+import { entityDir, formatTypeScript, kyselyInterfaceName, snakeCase } from "../../emit/ts/common";
+import { allowsAnonymous, permitToTs } from "../../emit/ts/emit-access";
+import { contextSql } from "../../emit/ts/emit-context";
+import { emitTypeScript } from "../../emit/ts/emit-typescript";
+import { installAppDependencies, makeTempDir, removeTempDir, run, typecheckApp } from "../support/app";
+
+const REPO = path.resolve(__dirname, "../../..");
+const CTX: EmitContext = { specName: "tasks.dz", generatorVersion: "0.0.0-test", templates: new Map() };
+
+// ---------------------------------------------------------------------------------------------
+// The IR
+
+function field(column: string, type: FieldIR["type"], extra: Partial<FieldIR> = {}): FieldIR {
+  return {
+    name: column,
+    column,
+    type,
+    required: false,
+    unique: false,
+    default: null,
+    serverManaged: false,
+    autoUpdate: false,
+    indexed: false,
+    ...extra,
+  };
+}
+
+const ID = field("id", { kind: "uuid" }, {
+  required: true,
+  unique: true,
+  default: { kind: "generated", fn: "uuid" },
+  serverManaged: true,
+});
+const CREATED_AT = field("created_at", { kind: "datetime" }, {
+  required: true,
+  default: { kind: "generated", fn: "now" },
+  serverManaged: true,
+});
+
+const NEVER: PermitExpr = { kind: "never" };
+const role = (r: string): PermitExpr => ({ kind: "role", role: r });
+const anyOf = (...children: PermitExpr[]): PermitExpr => ({ kind: "or", children });
+const ops = (m: Partial<Record<Operation, PermitExpr>>): Record<Operation, PermitExpr> => ({
+  list: NEVER,
+  read: NEVER,
+  create: NEVER,
+  update: NEVER,
+  delete: NEVER,
+  ...m,
+});
+
+function rule(entity: string, op: Operation, n: number, roles: string[] | "*", predicate: Predicate, source: string): ScopeRuleIR {
+  return { id: `${entity}.${op}.${n}`, operation: op, roles, predicate, source };
+}
+
+const ALL: Predicate = { kind: "true" };
+const OWNER_IS_ME: Predicate = { kind: "userAttr", column: "owner", op: "=", attr: "id" };
+const SAME_ORG: Predicate = { kind: "userAttr", column: "org", op: "=", attr: "org" };
+
+const PROJECT: EntityIR = {
+  name: "Project",
+  title: "Project",
+  table: "project",
+  route: "projects",
+  fields: [
+    ID,
+    field("name", { kind: "str", maxLength: 100 }, { required: true, unique: true }),
+    field("org", { kind: "str", maxLength: 50 }, { required: true, indexed: true }),
+    field("archived", { kind: "bool" }, { required: true, default: { kind: "literal", value: false } }),
+    CREATED_AT,
+  ],
+  access: {
+    exposed: true,
+    permit: ops({
+      list: { kind: "authenticated" },
+      read: { kind: "authenticated" },
+      create: role("admin"),
+      update: role("admin"),
+      delete: role("admin"),
+    }),
+    forbid: ops({}),
+    scope: [
+      rule("Project", "list", 1, ["member"], SAME_ORG, "list: org = current_user.org\n  as: member"),
+      rule("Project", "list", 2, ["admin"], ALL, "list: all\n  as: admin"),
+      rule("Project", "read", 1, ["member"], SAME_ORG, "read: org = current_user.org\n  as: member"),
+      rule("Project", "read", 2, ["admin"], ALL, "read: all\n  as: admin"),
+      rule("Project", "create", 1, ["admin"], ALL, "create: all\n  as: admin"),
+      rule("Project", "update", 1, ["admin"], ALL, "update: all\n  as: admin"),
+      rule("Project", "delete", 1, ["admin"], { kind: "column", column: "archived", op: "=", value: true, sqlType: "boolean" }, "delete: archived\n  as: admin"),
+    ],
+  },
+};
+
+const TASK: EntityIR = {
+  name: "Task",
+  title: "Task",
+  table: "task",
+  route: "tasks",
+  fields: [
+    ID,
+    field("title", { kind: "str", maxLength: 200 }, { required: true }),
+    field("notes", { kind: "text" }),
+    field("status", { kind: "enum", values: ["open", "doing", "done"] }, { required: true, default: { kind: "literal", value: "open" } }),
+    field("done", { kind: "bool" }, { required: true, default: { kind: "literal", value: false } }),
+    field("priority", { kind: "int" }),
+    field("due", { kind: "date" }),
+    field("contact", { kind: "email" }),
+    field("project", { kind: "ref", entity: "Project", table: "project" }, { required: true, indexed: true }),
+    field("owner", { kind: "uuid" }, { indexed: true }),
+    CREATED_AT,
+    field("updated_at", { kind: "datetime" }, {
+      required: true,
+      default: { kind: "generated", fn: "now" },
+      serverManaged: true,
+      autoUpdate: true,
+    }),
+  ],
+  access: {
+    exposed: true,
+    permit: ops({
+      list: anyOf(role("member"), role("admin")),
+      read: { kind: "anyone" },
+      create: { kind: "authenticated" },
+      update: anyOf(role("member"), role("admin")),
+      delete: { kind: "and", children: [role("admin"), { kind: "not", child: role("intern") }] },
+    }),
+    forbid: ops({ update: role("auditor") }),
+    scope: [
+      rule("Task", "list", 1, ["member"], OWNER_IS_ME, "list: owner = current_user\n  as: member"),
+      rule("Task", "list", 2, ["admin"], ALL, "list: all\n  as: admin"),
+      rule("Task", "read", 1, "*", {
+        kind: "or",
+        children: [OWNER_IS_ME, { kind: "column", column: "status", op: "=", value: "done", sqlType: "text" }],
+      }, "read: owner = current_user or status = done\n  as: *"),
+      rule("Task", "create", 1, ["member"], OWNER_IS_ME, "create: owner = current_user\n  as: member"),
+      rule("Task", "create", 2, ["admin"], ALL, "create: all\n  as: admin"),
+      rule("Task", "update", 1, ["member"], {
+        kind: "and",
+        children: [OWNER_IS_ME, { kind: "column", column: "status", op: "!=", value: "done", sqlType: "text" }],
+      }, "update: owner = current_user and status != done\n  as: member"),
+      rule("Task", "update", 2, ["admin"], ALL, "update: all\n  as: admin"),
+      rule("Task", "delete", 1, ["admin"], ALL, "delete: all\n  as: admin"),
+    ],
+  },
+};
+
+/** The principal; no permit rules, so default-deny: a table but no routes. */
+const USER: EntityIR = {
+  name: "User",
+  title: "User",
+  table: "user",
+  route: "users",
+  fields: [ID, field("email", { kind: "email" }, { required: true, unique: true }), field("org", { kind: "str", maxLength: 50 })],
+  access: { exposed: false, permit: ops({}), forbid: ops({}), scope: null },
+};
+
+const APP: AppIR = {
+  name: "tasks",
+  title: "Tasks",
+  entities: [PROJECT, TASK, USER],
+  roles: ["admin", "auditor", "intern", "member"],
+  personas: [],
+  principal: { entity: "User", table: "user", attributes: [{ name: "org", column: "org", sqlType: "text" }] },
+  sources: ["tasks.dz"],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Expected text
+
+const CONTEXT_TS = `// Code generated by dazzle-gen from tasks.dz. DO NOT EDIT.
+/**
+ * First statement of every request transaction (runtime/transaction.ts): \`$1\` is the caller's
+ * user id or '', \`$2\` its roles joined by commas. Sets \`role\`, \`dazzle.user_id\`, \`dazzle.roles\`
+ * and the principal attribute \`dazzle.user_org\` ('' when unknown).
+ */
+export const CONTEXT_SQL = \`select set_config('role', 'dazzle_app', true),
+  set_config('dazzle.user_id', $1, true),
+  set_config('dazzle.roles', $2, true),
+  set_config('dazzle.user_org', coalesce((select "org"::text from dazzle_principal(nullif($1, '')::uuid)), ''), true)\`;
+`;
+
+const TASK_ACCESS_TS = `// Code generated by dazzle-gen from tasks.dz. DO NOT EDIT.
+/**
+ * Access rules of Task (DSL.md §6): permit/forbid decide who may perform an operation,
+ * scope rules which rows. The migration compiles the same rules into the table's RLS policies.
+ */
+import type { Caller } from "../runtime/auth";
+
+export type Operation = "list" | "read" | "create" | "update" | "delete";
+
+type Decision = (caller: Caller) => boolean;
+
+/** Operations that accept a request without credentials (an \`anonymous\` permit rule); the others answer 401. */
+export const ALLOWS_ANONYMOUS: Readonly<Record<Operation, boolean>> = {
+  list: false,
+  read: true,
+  create: false,
+  update: false,
+  delete: false,
+};
+
+/** \`permit:\` rules per operation (several rules for one operation are ORed). */
+const PERMIT: Readonly<Record<Operation, Decision>> = {
+  list: (caller) => hasRole(caller, "member") || hasRole(caller, "admin"),
+  read: () => true,
+  create: (caller) => caller.userId !== null,
+  update: (caller) => hasRole(caller, "member") || hasRole(caller, "admin"),
+  delete: (caller) => hasRole(caller, "admin") && !hasRole(caller, "intern"),
+};
+
+/** \`forbid:\` rules per operation; a matching forbid denies whatever permit says. */
+const FORBID: Readonly<Record<Operation, Decision>> = {
+  list: () => false,
+  read: () => false,
+  create: () => false,
+  update: (caller) => hasRole(caller, "auditor"),
+  delete: () => false,
+};
+
+/**
+ * The permit/forbid decision for Task (DSL.md §6.2): null when the caller may perform \`op\`,
+ * otherwise the id of the rule that denies it. A matching forbid wins; no matching permit denies.
+ */
+export function permitDenial(op: Operation, caller: Caller): string | null {
+  if (FORBID[op](caller)) return \`Task.\${op}.forbid\`;
+  if (!PERMIT[op](caller)) return \`Task.\${op}.permit\`;
+  return null;
+}
+
+function hasRole(caller: Caller, role: string): boolean {
+  return caller.roles.includes(role);
+}
+
+/** A \`scope:\` rule: the roles of its \`as:\` line ("*" = every caller) and its row filter as SQL over "task". */
+export interface ScopeRule {
+  readonly id: string;
+  readonly roles: readonly string[] | "*";
+  readonly sql: string;
+}
+
+/** The row filter of one request: a boolean SQL expression and the ids of the rules it came from. */
+export interface ScopeFilter {
+  readonly sql: string;
+  readonly rules: readonly string[];
+}
+
+/** \`scope:\` rules per operation, in declaration order; the SQL qualifies columns with "task". */
+export const SCOPE_RULES: Readonly<Record<Operation, readonly ScopeRule[]>> = {
+  list: [
+    // list: owner = current_user as: member
+    { id: "Task.list.1", roles: ["member"], sql: \`"task"."owner" = (SELECT dazzle_user_id())\` },
+    // list: all as: admin
+    { id: "Task.list.2", roles: ["admin"], sql: \`TRUE\` },
+  ],
+  read: [
+    // read: owner = current_user or status = done as: *
+    { id: "Task.read.1", roles: "*", sql: \`("task"."owner" = (SELECT dazzle_user_id()) OR "task"."status" = 'done')\` },
+  ],
+  create: [
+    // create: owner = current_user as: member
+    { id: "Task.create.1", roles: ["member"], sql: \`"task"."owner" = (SELECT dazzle_user_id())\` },
+    // create: all as: admin
+    { id: "Task.create.2", roles: ["admin"], sql: \`TRUE\` },
+  ],
+  update: [
+    // update: owner = current_user and status != done as: member
+    { id: "Task.update.1", roles: ["member"], sql: \`("task"."owner" = (SELECT dazzle_user_id()) AND "task"."status" <> 'done')\` },
+    // update: all as: admin
+    { id: "Task.update.2", roles: ["admin"], sql: \`TRUE\` },
+  ],
+  delete: [
+    // delete: all as: admin
+    { id: "Task.delete.1", roles: ["admin"], sql: \`TRUE\` },
+  ],
+};
+
+/**
+ * The rows the caller may touch with \`op\` (DSL.md §6.8): the matching rules are those whose \`as:\`
+ * is \`*\` or names one of the caller's roles. None ⇒ null (deny); one of them is \`all\` ⇒ TRUE;
+ * otherwise the OR of their filters.
+ */
+export function scopeFor(op: Operation, caller: Caller): ScopeFilter | null {
+  const matching = SCOPE_RULES[op].filter(
+    (rule) => rule.roles === "*" || rule.roles.some((role) => caller.roles.includes(role)),
+  );
+  if (matching.length === 0) return null;
+  const rules = matching.map((rule) => rule.id);
+  if (matching.some((rule) => rule.sql === "TRUE")) return { sql: "TRUE", rules };
+  return { sql: \`(\${matching.map((rule) => rule.sql).join(" OR ")})\`, rules };
+}
+`;
+
+const DB_TS = `// Code generated by dazzle-gen from tasks.dz. DO NOT EDIT.
+/** Kysely table types of the migrated database (public schema), as kysely-codegen introspects them. */
+import type { ColumnType } from "kysely";
+
+export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S, I | undefined, U>
+  : ColumnType<T, T | undefined, T>;
+
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface Project {
+  archived: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  name: string;
+  org: string;
+}
+
+export interface Task {
+  contact: string | null;
+  created_at: Generated<Timestamp>;
+  done: Generated<boolean>;
+  due: string | null;
+  id: Generated<string>;
+  notes: string | null;
+  owner: string | null;
+  priority: number | null;
+  project: string;
+  status: Generated<"doing" | "done" | "open">;
+  title: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface User {
+  email: string;
+  id: Generated<string>;
+  org: string | null;
+}
+
+export interface DB {
+  project: Project;
+  task: Task;
+  user: User;
+}
+`;
+
+const EXPECTED_FILES = [
+  "src/generated/app.ts",
+  "src/generated/context.ts",
+  "src/generated/db.ts",
+  "src/generated/project/access.ts",
+  "src/generated/project/routes.ts",
+  "src/generated/project/validate.ts",
+  "src/generated/task/access.ts",
+  "src/generated/task/routes.ts",
+  "src/generated/task/validate.ts",
+  "src/generated/validation.ts",
+  "src/server.ts",
+];
+
+function contentsOf(files: readonly GeneratedFile[], p: string): string {
+  const file = files.find((f) => f.path === p);
+  if (file === undefined) throw new Error(`not emitted: ${p}`);
+  return file.contents;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("emitTypeScript", () => {
+  const files = emitTypeScript(APP, CTX);
+  const get = (p: string) => contentsOf(files, p);
+
+  test("emits the contract's files for exposed entities only, sorted, owned by the generator", () => {
+    expect(files.map((f) => f.path)).toEqual(EXPECTED_FILES);
+    expect(files.every((f) => f.owner === "generator")).toBe(true);
+    expect(files.every((f) => f.contents.startsWith("// Code generated by dazzle-gen from tasks.dz. DO NOT EDIT.\n"))).toBe(true);
+  });
+
+  test("is deterministic", () => {
+    expect(emitTypeScript(APP, CTX)).toEqual(files);
+  });
+
+  test("context.ts", () => {
+    expect(get("src/generated/context.ts")).toBe(CONTEXT_TS);
+  });
+
+  test("task/access.ts", () => {
+    expect(get("src/generated/task/access.ts")).toBe(TASK_ACCESS_TS);
+  });
+
+  test("db.ts matches kysely-codegen 0.20 --date-parser string (enum unions aside)", () => {
+    expect(get("src/generated/db.ts")).toBe(DB_TS);
+  });
+
+  test("every file is already in formatText form", () => {
+    for (const f of files) expect({ path: f.path, text: formatTypeScript(f.contents) }).toEqual({ path: f.path, text: f.contents });
+  });
+
+  test("app.ts mounts exposed entities in entity order, events and custom routes before the 404", () => {
+    const app = get("src/generated/app.ts");
+    const order = [
+      'app.get("/api/health"',
+      "app.use(express.json({ limit: \"1mb\" }));",
+      "app.use(authenticate(config.jwtSecret));",
+      'app.use("/api/projects", projectRoutes.router(database));',
+      'app.use("/api/tasks", taskRoutes.router(database));',
+      'app.use("/api/events", eventsRouter(database, authorizeEvent));',
+      "registerRoutes(app, database);",
+      "app.use(notFoundHandler());",
+      "app.use(errorHandler());",
+    ].map((s) => app.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(app).not.toContain("/api/users");
+    expect(app).toContain('import { registerRoutes } from "../custom";');
+    expect(get("src/server.ts")).toContain("serve(buildApp)");
+  });
+
+  test("routes.ts: order of checks, bound values, probes and write mappings", () => {
+    const routes = get("src/generated/task/routes.ts");
+    // 401 before permit, permit before scope, pre-read before validation on update.
+    expect(routes).toMatch(/authenticated === null && !ALLOWS_ANONYMOUS\[op\][\s\S]*permitDenial\(op, caller\)/);
+    expect(routes).toMatch(/const before = await findRow\(trx, id, scope, true\);[\s\S]*validateUpdate\(body\)/);
+    // Create: validation, then the probe, then INSERT without RETURNING, then the re-read.
+    expect(routes).toMatch(/validateCreate\(body\)[\s\S]*probe\(trx, scope, \{ \.\.\.values, id \}\)[\s\S]*insertRow[\s\S]*readBack/);
+    expect(routes).not.toMatch(/\.returning(All)?\(/);
+    expect(routes).toContain('if (sqlState(error) === "42501") throw createDenied();');
+    expect(routes).toContain('if (sqlState(error) === "42501") throw notFound();');
+    expect(routes).toContain('fk_task_project: { field: "project", message: "must reference an existing Project" },');
+    expect(routes).toContain('{ name: "status", type: "text", absent: "\'open\'" },');
+    expect(routes).toContain("created_at: row.created_at.toISOString(),");
+    expect(routes).toContain("due: row.due,");
+    // The only raw SQL is the generator's scope text.
+    expect(routes.match(/sql\.raw\(([^)]*)\)/g)).toEqual(["sql.raw(scope.sql)", "sql.raw(absent)", "sql.raw(type)"]);
+    expect(get("src/generated/project/routes.ts")).toContain('uq_project_name: { field: "name", message: "is already taken" },');
+  });
+
+  test("validate.ts: required/notNull/optional by field and mode", () => {
+    const v = get("src/generated/task/validate.ts");
+    expect(v).toContain('const FIELDS = ["title", "notes", "status", "done", "priority", "due", "contact", "project", "owner"];');
+    expect(v).toContain('const SERVER_MANAGED = ["id", "created_at", "updated_at"];');
+    expect(v).toContain('title: input.required("title", str(200)),');
+    expect(v).toContain('status: input.notNull("status", oneOf(["open", "doing", "done"])),');
+    expect(v).toContain('title: input.notNull("title", str(200)),');
+    expect(v).toContain('notes: input.optional("notes", text),');
+  });
+
+  test("without a principal entity: app_user in db.ts, no attribute settings", () => {
+    const bare: AppIR = {
+      ...APP,
+      entities: [PROJECT],
+      principal: { entity: null, table: "app_user", attributes: [] },
+    };
+    const out = emitTypeScript(bare, CTX);
+    const db = contentsOf(out, "src/generated/db.ts");
+    expect(db).toContain("export interface AppUser {\n  email: string | null;\n  id: Generated<string>;\n}");
+    expect(db).toContain("export interface DB {\n  app_user: AppUser;\n  project: Project;\n}");
+    expect(contextSql(bare)).toBe(
+      "select set_config('role', 'dazzle_app', true),\n  set_config('dazzle.user_id', $1, true),\n  set_config('dazzle.roles', $2, true)",
+    );
+  });
+
+  test("a required ref to the principal defaults to the caller on create", () => {
+    const withOwner: EntityIR = {
+      ...PROJECT,
+      fields: [...PROJECT.fields, field("owner", { kind: "ref", entity: "User", table: "user" }, { required: true })],
+    };
+    const out = emitTypeScript({ ...APP, entities: [withOwner, TASK, USER] }, CTX);
+    const validate = contentsOf(out, "src/generated/project/validate.ts");
+    expect(validate).toContain("export function validateCreate(body: unknown, callerId: string | null): ProjectInsert {");
+    expect(validate).toContain('owner: input.required("owner", uuid, callerId),');
+    expect(validate).toContain('owner: input.notNull("owner", uuid),');
+    expect(contentsOf(out, "src/generated/project/routes.ts")).toContain("const values = validateCreate(body, caller.userId);");
+    expect(contentsOf(out, "src/generated/task/routes.ts")).toContain("const values = validateCreate(body);");
+  });
+
+  test("an entity without scope block gets scopeFor → TRUE", () => {
+    const open: EntityIR = { ...PROJECT, access: { ...PROJECT.access, scope: null } };
+    const access = contentsOf(emitTypeScript({ ...APP, entities: [open] }, CTX), "src/generated/project/access.ts");
+    expect(access).toContain("export const SCOPE_RULES: Readonly<Record<Operation, readonly ScopeRule[]>> | null = null;");
+    expect(access).toContain('return { sql: "TRUE", rules: [] };');
+  });
+});
+
+describe("helpers", () => {
+  test("permitToTs and allowsAnonymous", () => {
+    const e: PermitExpr = {
+      kind: "or",
+      children: [
+        { kind: "and", children: [role("a"), { kind: "not", child: { kind: "authenticated" } }] },
+        { kind: "not", child: anyOf(role("b"), role("c")) },
+        { kind: "anyone" },
+      ],
+    };
+    expect(permitToTs(e)).toBe('(hasRole(caller, "a") && !(caller.userId !== null)) || !(hasRole(caller, "b") || hasRole(caller, "c")) || true');
+    expect(allowsAnonymous(e)).toBe(true);
+    expect(allowsAnonymous(anyOf(role("a"), { kind: "authenticated" }))).toBe(false);
+  });
+
+  test("names", () => {
+    expect(snakeCase("IBGPolicy")).toBe("ibg_policy");
+    expect(entityDir({ ...TASK, name: "LineItem" })).toBe("line-item");
+    const taken = new Set(["ColumnType", "DB", "Generated", "Timestamp"]);
+    expect(kyselyInterfaceName("line_item", taken)).toBe("LineItem");
+    expect(kyselyInterfaceName("timestamp", taken)).toBe("Timestamp2");
+    expect(kyselyInterfaceName("db", taken)).toBe("Db");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The emitted validators, transpiled and run (with the runtime's errors.ts and http.ts)
+
+type Check = (value: unknown) => unknown;
+interface ValidationModule {
+  Invalid: new (message: string) => { message: string };
+  str(max: number): Check;
+  email: Check;
+  int: Check;
+  date: Check;
+  datetime: Check;
+  uuid: Check;
+  oneOf(values: readonly string[]): Check;
+}
+interface TaskValidate {
+  validateCreate(body: unknown): Record<string, unknown>;
+  validateUpdate(body: unknown): Record<string, unknown>;
+}
+
+/** A tiny CommonJS loader over in-memory TypeScript sources (type-only imports are erased). */
+function moduleLoader(sources: ReadonlyMap<string, string>): (file: string) => unknown {
+  const cache = new Map<string, { exports: unknown }>();
+  const load = (file: string): unknown => {
+    const cached = cache.get(file);
+    if (cached !== undefined) return cached.exports;
+    const source = sources.get(file);
+    if (source === undefined) throw new Error(`no module ${file}`);
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText;
+    const mod = { exports: {} as unknown };
+    cache.set(file, mod);
+    const requireFn = (spec: string): unknown => {
+      if (!spec.startsWith(".")) throw new Error(`${file}: unexpected runtime import ${spec}`);
+      return load(`${path.posix.join(path.posix.dirname(file), spec)}.ts`);
+    };
+    new Function("require", "module", "exports", js)(requireFn, mod, mod.exports);
+    return mod.exports;
+  };
+  return load;
+}
+
+describe("validation at run time", () => {
+  let validation: ValidationModule;
+  let task: TaskValidate;
+
+  beforeAll(async () => {
+    const runtime = path.join(REPO, "templates/app/src/generated/runtime");
+    const files = emitTypeScript(APP, CTX);
+    const sources = new Map<string, string>([
+      ["src/generated/runtime/errors.ts", await fs.readFile(path.join(runtime, "errors.ts"), "utf8")],
+      ["src/generated/runtime/http.ts", await fs.readFile(path.join(runtime, "http.ts"), "utf8")],
+      ["src/generated/validation.ts", contentsOf(files, "src/generated/validation.ts")],
+      ["src/generated/task/validate.ts", contentsOf(files, "src/generated/task/validate.ts")],
+    ]);
+    const load = moduleLoader(sources);
+    validation = load("src/generated/validation.ts") as ValidationModule;
+    task = load("src/generated/task/validate.ts") as TaskValidate;
+  });
+
+  const ok = (check: Check, value: unknown) => expect(check(value)).toBe(value);
+  const bad = (check: Check, value: unknown) => expect(check(value)).toBeInstanceOf(validation.Invalid);
+
+  test("checks", () => {
+    ok(validation.str(3), "abc");
+    ok(validation.str(3), "😀😀😀"); // three code points, six UTF-16 units: PostgreSQL's char_length is 3
+    bad(validation.str(3), "abcd");
+    bad(validation.str(3), 1);
+    bad(validation.str(10), "a\u0000b");
+    ok(validation.int, -2147483648);
+    ok(validation.int, 2147483647);
+    bad(validation.int, 2147483648);
+    bad(validation.int, 1.5);
+    bad(validation.int, "1");
+    ok(validation.date, "2024-02-29");
+    bad(validation.date, "2023-02-29");
+    bad(validation.date, "2024-13-01");
+    bad(validation.date, "0000-01-01");
+    bad(validation.date, "2024-1-01");
+    ok(validation.datetime, "2024-05-01T09:30:00Z");
+    ok(validation.datetime, "2024-05-01T09:30:00.123456+02:00");
+    ok(validation.datetime, "2024-05-01T09:30-0530");
+    bad(validation.datetime, "2024-05-01T09:30:00");
+    bad(validation.datetime, "2024-05-01 09:30:00Z");
+    bad(validation.datetime, "2024-05-01T24:00:00Z");
+    ok(validation.uuid, "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+    bad(validation.uuid, "3f2504e0");
+    ok(validation.email, "a.b@example.com");
+    bad(validation.email, "a b@example.com");
+    bad(validation.email, "nobody");
+    ok(validation.oneOf(["open", "done"]), "done");
+    bad(validation.oneOf(["open", "done"]), "Done");
+  });
+
+  test("validateCreate: typed values, server-managed keys ignored, absent keys left out", () => {
+    const project = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+    expect(task.validateCreate({ title: "T", project, id: "x", created_at: "y", notes: null })).toEqual({ title: "T", project, notes: null });
+  });
+
+  test("validateCreate: every problem listed in a 422", () => {
+    let error: unknown;
+    try {
+      task.validateCreate({ extra: 1, title: null, status: "nope", priority: 2 ** 31, due: "2023-02-29", done: null });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({
+      status: 422,
+      type: "validation_error",
+      details: [
+        { field: "extra", message: "unknown field" },
+        { field: "title", message: "must not be null" },
+        { field: "status", message: "must be one of: open, doing, done" },
+        { field: "done", message: "must not be null" },
+        { field: "priority", message: "must be an integer between -2147483648 and 2147483647" },
+        { field: "due", message: "must be a date (YYYY-MM-DD)" },
+        { field: "project", message: "is required" },
+      ],
+    });
+    expect(() => task.validateCreate([])).toThrow(expect.objectContaining({ status: 422 }));
+  });
+
+  test("validateUpdate: partial, null rejected for required fields only", () => {
+    expect(task.validateUpdate({})).toEqual({});
+    expect(task.validateUpdate({ owner: null, done: true })).toEqual({ owner: null, done: true });
+    expect(() => task.validateUpdate({ title: null })).toThrow(expect.objectContaining({ status: 422, details: [{ field: "title", message: "must not be null" }] }));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// tsc over the generated app (project files + migration + this emitter + runtime templates)
+
+async function loadTemplates(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else out.set(path.relative(root, full).split(path.sep).join("/"), await fs.readFile(full, "utf8"));
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+/** Paths this emitter owns, for reading tsc diagnostics. */
+function isEmitted(file: string): boolean {
+  return EXPECTED_FILES.includes(file);
+}
+
+describe("type-check", () => {
+  let dir: string | undefined;
+  afterAll(() => removeTempDir(dir));
+
+  test(
+    "tsc --noEmit passes on the generated app; the emitted files also pass the strictest flags",
+    async () => {
+      dir = await makeTempDir("dazzle-emit-ts-");
+      const ctx: EmitContext = { ...CTX, templates: await loadTemplates(path.join(REPO, "templates")) };
+      const files = [...emitProjectFiles(APP, ctx), ...emitMigrations(APP, ctx), ...emitTypeScript(APP, ctx)];
+      for (const f of files) {
+        const target = path.join(dir, f.path);
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.writeFile(target, f.contents);
+      }
+      await installAppDependencies(dir);
+
+      const result = await typecheckApp(dir);
+      expect(result.output).toBe("");
+      expect(result.exitCode).toBe(0);
+
+      const strict = await run(
+        path.join(dir, "node_modules", ".bin", "tsc"),
+        [
+          "--noEmit",
+          "-p",
+          dir,
+          "--noUnusedLocals",
+          "--noUnusedParameters",
+          "--noUncheckedIndexedAccess",
+          "--exactOptionalPropertyTypes",
+          "--noImplicitReturns",
+          "--noPropertyAccessFromIndexSignature",
+        ],
+        { cwd: dir, timeoutMs: 5 * 60_000 },
+      );
+      const ours = strict.output.split("\n").filter((line) => isEmitted(line.split("(")[0] ?? ""));
+      expect(ours).toEqual([]);
+    },
+    15 * 60_000,
+  );
+});
