@@ -59,5 +59,6 @@ export function onClose(database: Database, hook: () => Promise<void>): void {
 
 async function closeDatabase(database: Database): Promise<void> {
   await Promise.all((closeHooks.get(database) ?? []).map((hook) => hook()));
-  await database.db.destroy(); // also ends the pool
+  // The pool is ours: end it directly (Kysely's destroy() skips it when Kysely never queried).
+  await database.pool.end();
 }
