@@ -99,8 +99,11 @@ function describeFound(text: string, offset: number, found: string | null): stri
 
 function describeExpected(e: PeggySyntaxError): string {
   const names = new Set<string>();
+  const literals = (e.expected ?? []).filter((x) => x.type === "literal");
+  // A long keyword list (every entity keyword, say) reads better as one phrase.
+  if (literals.length > 6) names.add("a keyword");
   for (const x of e.expected ?? []) {
-    if (x.type === "literal") names.add(`\`${x.text}\``);
+    if (x.type === "literal" && literals.length <= 6) names.add(`\`${x.text}\``);
     else if (x.type === "other") names.add(x.description);
     else if (x.type === "end") names.add("end of file");
     // Character classes are internal detail ([ \t], identifier characters): not worth naming.

@@ -223,61 +223,62 @@ function peg$parse(input, options) {
   const peg$c41 = "graph_node";
   const peg$c42 = "signing_validator";
   const peg$c43 = "signing_template";
-  const peg$c44 = "computed";
-  const peg$c45 = "enum";
-  const peg$c46 = "[";
-  const peg$c47 = "]";
-  const peg$c48 = "ref";
-  const peg$c49 = "belongs_to";
-  const peg$c50 = "has_many";
-  const peg$c51 = "has_one";
-  const peg$c52 = "embeds";
-  const peg$c53 = "latest_one";
-  const peg$c54 = "descendants_of";
-  const peg$c55 = "ancestors_of";
-  const peg$c56 = "(";
-  const peg$c57 = ")";
-  const peg$c58 = ",";
-  const peg$c59 = "=";
-  const peg$c60 = "?";
-  const peg$c61 = "if";
-  const peg$c62 = "permit";
-  const peg$c63 = "forbid";
-  const peg$c64 = "authenticated";
-  const peg$c65 = "anonymous";
-  const peg$c66 = "false";
-  const peg$c67 = "scope";
-  const peg$c68 = "for";
-  const peg$c69 = "*";
-  const peg$c70 = "all";
-  const peg$c71 = "not";
-  const peg$c72 = "via";
-  const peg$c73 = "!=";
-  const peg$c74 = "or";
-  const peg$c75 = "and";
-  const peg$c76 = "role";
-  const peg$c77 = "has_grant";
-  const peg$c78 = "==";
-  const peg$c79 = "<=";
-  const peg$c80 = ">=";
-  const peg$c81 = "in";
-  const peg$c82 = "is";
-  const peg$c83 = "current_user";
-  const peg$c84 = "current_tenant";
-  const peg$c85 = "id";
-  const peg$c86 = "null";
-  const peg$c87 = "None";
-  const peg$c88 = "today";
-  const peg$c89 = "now";
-  const peg$c90 = "\"";
-  const peg$c91 = "'";
-  const peg$c92 = "\\";
-  const peg$c93 = "-";
-  const peg$c94 = "true";
-  const peg$c95 = "min";
-  const peg$c96 = "#";
-  const peg$c97 = "\uE000";
-  const peg$c98 = "\uE001";
+  const peg$c44 = "semantic";
+  const peg$c45 = "computed";
+  const peg$c46 = "enum";
+  const peg$c47 = "[";
+  const peg$c48 = "]";
+  const peg$c49 = "ref";
+  const peg$c50 = "belongs_to";
+  const peg$c51 = "has_many";
+  const peg$c52 = "has_one";
+  const peg$c53 = "embeds";
+  const peg$c54 = "latest_one";
+  const peg$c55 = "descendants_of";
+  const peg$c56 = "ancestors_of";
+  const peg$c57 = "(";
+  const peg$c58 = ")";
+  const peg$c59 = ",";
+  const peg$c60 = "=";
+  const peg$c61 = "?";
+  const peg$c62 = "if";
+  const peg$c63 = "permit";
+  const peg$c64 = "forbid";
+  const peg$c65 = "authenticated";
+  const peg$c66 = "anonymous";
+  const peg$c67 = "false";
+  const peg$c68 = "scope";
+  const peg$c69 = "for";
+  const peg$c70 = "*";
+  const peg$c71 = "all";
+  const peg$c72 = "not";
+  const peg$c73 = "via";
+  const peg$c74 = "!=";
+  const peg$c75 = "or";
+  const peg$c76 = "and";
+  const peg$c77 = "role";
+  const peg$c78 = "has_grant";
+  const peg$c79 = "==";
+  const peg$c80 = "<=";
+  const peg$c81 = ">=";
+  const peg$c82 = "in";
+  const peg$c83 = "is";
+  const peg$c84 = "current_user";
+  const peg$c85 = "current_tenant";
+  const peg$c86 = "id";
+  const peg$c87 = "null";
+  const peg$c88 = "None";
+  const peg$c89 = "today";
+  const peg$c90 = "now";
+  const peg$c91 = "\"";
+  const peg$c92 = "'";
+  const peg$c93 = "\\";
+  const peg$c94 = "-";
+  const peg$c95 = "true";
+  const peg$c96 = "min";
+  const peg$c97 = "#";
+  const peg$c98 = "\uE000";
+  const peg$c99 = "\uE001";
 
   const peg$r0 = /^[^\n]/;
   const peg$r1 = /^[^,()[\]\n]/;
@@ -343,86 +344,87 @@ function peg$parse(input, options) {
   const peg$e42 = peg$literalExpectation("graph_node", false);
   const peg$e43 = peg$literalExpectation("signing_validator", false);
   const peg$e44 = peg$literalExpectation("signing_template", false);
-  const peg$e45 = peg$literalExpectation("computed", false);
-  const peg$e46 = peg$literalExpectation("enum", false);
-  const peg$e47 = peg$literalExpectation("[", false);
-  const peg$e48 = peg$literalExpectation("]", false);
-  const peg$e49 = peg$literalExpectation("ref", false);
-  const peg$e50 = peg$literalExpectation("belongs_to", false);
-  const peg$e51 = peg$literalExpectation("has_many", false);
-  const peg$e52 = peg$literalExpectation("has_one", false);
-  const peg$e53 = peg$literalExpectation("embeds", false);
-  const peg$e54 = peg$literalExpectation("latest_one", false);
-  const peg$e55 = peg$literalExpectation("descendants_of", false);
-  const peg$e56 = peg$literalExpectation("ancestors_of", false);
-  const peg$e57 = peg$literalExpectation("(", false);
-  const peg$e58 = peg$literalExpectation(")", false);
-  const peg$e59 = peg$literalExpectation(",", false);
-  const peg$e60 = peg$classExpectation([",", "(", ")", "[", "]", "\n"], true, false, false);
-  const peg$e61 = peg$literalExpectation("=", false);
-  const peg$e62 = peg$literalExpectation("?", false);
-  const peg$e63 = peg$classExpectation([")", "\n"], true, false, false);
-  const peg$e64 = peg$literalExpectation("if", false);
-  const peg$e65 = peg$classExpectation(["+", "-", "*", "/", "(", "%"], false, false, false);
-  const peg$e66 = peg$literalExpectation("permit", false);
-  const peg$e67 = peg$literalExpectation("forbid", false);
-  const peg$e68 = peg$literalExpectation("authenticated", false);
-  const peg$e69 = peg$literalExpectation("anonymous", false);
-  const peg$e70 = peg$literalExpectation("false", false);
-  const peg$e71 = peg$literalExpectation("scope", false);
-  const peg$e72 = peg$literalExpectation("for", false);
-  const peg$e73 = peg$literalExpectation("*", false);
-  const peg$e74 = peg$literalExpectation("all", false);
-  const peg$e75 = peg$literalExpectation("not", false);
-  const peg$e76 = peg$literalExpectation("via", false);
-  const peg$e77 = peg$literalExpectation("!=", false);
-  const peg$e78 = peg$literalExpectation("or", false);
-  const peg$e79 = peg$literalExpectation("and", false);
-  const peg$e80 = peg$literalExpectation("role", false);
-  const peg$e81 = peg$literalExpectation("has_grant", false);
-  const peg$e82 = peg$literalExpectation("==", false);
-  const peg$e83 = peg$literalExpectation("<=", false);
-  const peg$e84 = peg$literalExpectation(">=", false);
-  const peg$e85 = peg$classExpectation([["<", ">"]], false, false, false);
-  const peg$e86 = peg$literalExpectation("in", false);
-  const peg$e87 = peg$literalExpectation("is", false);
-  const peg$e88 = peg$literalExpectation("current_user", false);
-  const peg$e89 = peg$literalExpectation("current_tenant", false);
-  const peg$e90 = peg$literalExpectation("id", false);
-  const peg$e91 = peg$literalExpectation("null", false);
-  const peg$e92 = peg$literalExpectation("None", false);
-  const peg$e93 = peg$literalExpectation("today", false);
-  const peg$e94 = peg$literalExpectation("now", false);
-  const peg$e95 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e96 = peg$classExpectation(["\n", "\uE000", "\uE001"], true, false, false);
-  const peg$e97 = peg$otherExpectation("identifier");
-  const peg$e98 = peg$classExpectation([["A", "Z"], ["a", "z"], "_"], false, false, false);
-  const peg$e99 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_"], false, false, false);
-  const peg$e100 = peg$otherExpectation("string");
-  const peg$e101 = peg$literalExpectation("\"", false);
-  const peg$e102 = peg$literalExpectation("'", false);
-  const peg$e103 = peg$classExpectation(["\"", "'"], false, false, false);
-  const peg$e104 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
-  const peg$e105 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
-  const peg$e106 = peg$literalExpectation("\\", false);
-  const peg$e107 = peg$otherExpectation("number");
-  const peg$e108 = peg$literalExpectation("-", false);
-  const peg$e109 = peg$classExpectation([["0", "9"]], false, false, false);
-  const peg$e110 = peg$literalExpectation("true", false);
-  const peg$e111 = peg$otherExpectation("duration");
-  const peg$e112 = peg$literalExpectation("min", false);
-  const peg$e113 = peg$classExpectation(["d", "h", "m", "w", "y"], false, false, false);
-  const peg$e114 = peg$classExpectation([["A", "Z"], ["a", "z"]], false, false, false);
-  const peg$e115 = peg$classExpectation(["#", "\n", "\"", "'"], true, false, false);
-  const peg$e116 = peg$classExpectation(["\n", "#"], false, false, false);
-  const peg$e117 = peg$otherExpectation("end of line");
-  const peg$e118 = peg$literalExpectation("#", false);
-  const peg$e119 = peg$otherExpectation("indented block");
-  const peg$e120 = peg$literalExpectation("\uE000", false);
-  const peg$e121 = peg$otherExpectation("end of block");
-  const peg$e122 = peg$literalExpectation("\uE001", false);
-  const peg$e123 = peg$classExpectation([" ", "\t"], false, false, false);
-  const peg$e124 = peg$otherExpectation("whitespace");
+  const peg$e45 = peg$literalExpectation("semantic", false);
+  const peg$e46 = peg$literalExpectation("computed", false);
+  const peg$e47 = peg$literalExpectation("enum", false);
+  const peg$e48 = peg$literalExpectation("[", false);
+  const peg$e49 = peg$literalExpectation("]", false);
+  const peg$e50 = peg$literalExpectation("ref", false);
+  const peg$e51 = peg$literalExpectation("belongs_to", false);
+  const peg$e52 = peg$literalExpectation("has_many", false);
+  const peg$e53 = peg$literalExpectation("has_one", false);
+  const peg$e54 = peg$literalExpectation("embeds", false);
+  const peg$e55 = peg$literalExpectation("latest_one", false);
+  const peg$e56 = peg$literalExpectation("descendants_of", false);
+  const peg$e57 = peg$literalExpectation("ancestors_of", false);
+  const peg$e58 = peg$literalExpectation("(", false);
+  const peg$e59 = peg$literalExpectation(")", false);
+  const peg$e60 = peg$literalExpectation(",", false);
+  const peg$e61 = peg$classExpectation([",", "(", ")", "[", "]", "\n"], true, false, false);
+  const peg$e62 = peg$literalExpectation("=", false);
+  const peg$e63 = peg$literalExpectation("?", false);
+  const peg$e64 = peg$classExpectation([")", "\n"], true, false, false);
+  const peg$e65 = peg$literalExpectation("if", false);
+  const peg$e66 = peg$classExpectation(["+", "-", "*", "/", "(", "%"], false, false, false);
+  const peg$e67 = peg$literalExpectation("permit", false);
+  const peg$e68 = peg$literalExpectation("forbid", false);
+  const peg$e69 = peg$literalExpectation("authenticated", false);
+  const peg$e70 = peg$literalExpectation("anonymous", false);
+  const peg$e71 = peg$literalExpectation("false", false);
+  const peg$e72 = peg$literalExpectation("scope", false);
+  const peg$e73 = peg$literalExpectation("for", false);
+  const peg$e74 = peg$literalExpectation("*", false);
+  const peg$e75 = peg$literalExpectation("all", false);
+  const peg$e76 = peg$literalExpectation("not", false);
+  const peg$e77 = peg$literalExpectation("via", false);
+  const peg$e78 = peg$literalExpectation("!=", false);
+  const peg$e79 = peg$literalExpectation("or", false);
+  const peg$e80 = peg$literalExpectation("and", false);
+  const peg$e81 = peg$literalExpectation("role", false);
+  const peg$e82 = peg$literalExpectation("has_grant", false);
+  const peg$e83 = peg$literalExpectation("==", false);
+  const peg$e84 = peg$literalExpectation("<=", false);
+  const peg$e85 = peg$literalExpectation(">=", false);
+  const peg$e86 = peg$classExpectation([["<", ">"]], false, false, false);
+  const peg$e87 = peg$literalExpectation("in", false);
+  const peg$e88 = peg$literalExpectation("is", false);
+  const peg$e89 = peg$literalExpectation("current_user", false);
+  const peg$e90 = peg$literalExpectation("current_tenant", false);
+  const peg$e91 = peg$literalExpectation("id", false);
+  const peg$e92 = peg$literalExpectation("null", false);
+  const peg$e93 = peg$literalExpectation("None", false);
+  const peg$e94 = peg$literalExpectation("today", false);
+  const peg$e95 = peg$literalExpectation("now", false);
+  const peg$e96 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e97 = peg$classExpectation(["\n", "\uE000", "\uE001"], true, false, false);
+  const peg$e98 = peg$otherExpectation("identifier");
+  const peg$e99 = peg$classExpectation([["A", "Z"], ["a", "z"], "_"], false, false, false);
+  const peg$e100 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_"], false, false, false);
+  const peg$e101 = peg$otherExpectation("string");
+  const peg$e102 = peg$literalExpectation("\"", false);
+  const peg$e103 = peg$literalExpectation("'", false);
+  const peg$e104 = peg$classExpectation(["\"", "'"], false, false, false);
+  const peg$e105 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
+  const peg$e106 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
+  const peg$e107 = peg$literalExpectation("\\", false);
+  const peg$e108 = peg$otherExpectation("number");
+  const peg$e109 = peg$literalExpectation("-", false);
+  const peg$e110 = peg$classExpectation([["0", "9"]], false, false, false);
+  const peg$e111 = peg$literalExpectation("true", false);
+  const peg$e112 = peg$otherExpectation("duration");
+  const peg$e113 = peg$literalExpectation("min", false);
+  const peg$e114 = peg$classExpectation(["d", "h", "m", "w", "y"], false, false, false);
+  const peg$e115 = peg$classExpectation([["A", "Z"], ["a", "z"]], false, false, false);
+  const peg$e116 = peg$classExpectation(["#", "\n", "\"", "'"], true, false, false);
+  const peg$e117 = peg$classExpectation(["\n", "#"], false, false, false);
+  const peg$e118 = peg$otherExpectation("end of line");
+  const peg$e119 = peg$literalExpectation("#", false);
+  const peg$e120 = peg$otherExpectation("indented block");
+  const peg$e121 = peg$literalExpectation("\uE000", false);
+  const peg$e122 = peg$otherExpectation("end of block");
+  const peg$e123 = peg$literalExpectation("\uE001", false);
+  const peg$e124 = peg$classExpectation([" ", "\t"], false, false, false);
+  const peg$e125 = peg$otherExpectation("whitespace");
 
   function peg$f0(name) {    return { kind: "module", name, span: sp() };  }
   function peg$f1(name, alias) {    return { kind: "use", name, alias, span: sp() };  }
@@ -448,76 +450,77 @@ function peg$parse(input, options) {
     const mods = was ? [...modifiers, was] : modifiers;
     return { kind: "field", name, type, modifiers: mods, children: children ?? [], span: sp() };
   }
-  function peg$f16(name) {    return { kind: "flag", name: { kind: "ident", name: "was", span: sp() }, optionalMark: false, args: name.name, span: sp() };  }
-  function peg$f17(text) {    return { kind: "computedType", text: text.trim(), span: sp() };  }
-  function peg$f18(values) {    return { kind: "enumType", values, span: sp() };  }
-  function peg$f19(relation, target) {    return { kind: "relationType", relation, target, rest: [], span: sp() };  }
-  function peg$f20(relation, target, rest) {    return { kind: "relationType", relation, target, rest, span: sp() };  }
-  function peg$f21(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f16(lines) {    return lines;  }
+  function peg$f17(name) {    return { kind: "flag", name: { kind: "ident", name: "was", span: sp() }, optionalMark: false, args: name.name, span: sp() };  }
+  function peg$f18(text) {    return { kind: "computedType", text: text.trim(), span: sp() };  }
+  function peg$f19(values) {    return { kind: "enumType", values, span: sp() };  }
+  function peg$f20(relation, target) {    return { kind: "relationType", relation, target, rest: [], span: sp() };  }
+  function peg$f21(relation, target, rest) {    return { kind: "relationType", relation, target, rest, span: sp() };  }
   function peg$f22(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f23(name, args) {    return { kind: "namedType", name, args, span: sp() };  }
-  function peg$f24(head, tail) {    return [head, ...tail];  }
-  function peg$f25(text) {    return { text: text.trim(), span: sp() };  }
-  function peg$f26(value) {    return { kind: "default", value, span: sp() };  }
-  function peg$f27(name, mark, args) {    return { kind: "flag", name, optionalMark: mark !== null, args, span: sp() };  }
-  function peg$f28(s) {    return { kind: "string", value: s, span: sp() };  }
-  function peg$f29(n) {    return { kind: "number", text: n, span: sp() };  }
-  function peg$f30(b) {    return { kind: "bool", value: b, span: sp() };  }
-  function peg$f31(text) {    return { kind: "expression", text: text.trim(), span: sp() };  }
-  function peg$f32(name) {    return { kind: "name", name, span: sp() };  }
-  function peg$f33(effect, rules) {    return { kind: "policyBlock", effect, rules, span: sp() };  }
-  function peg$f34(operation, condition) {    return { kind: "policyRule", operation, condition, span: sp() };  }
-  function peg$f35(keyword) {    return { kind: "keywordCondition", keyword, span: sp() };  }
-  function peg$f36(rules) {    return { kind: "scopeBlock", rules, span: sp() };  }
-  function peg$f37(operation, filter, as) {    return { kind: "scopeRule", operation, filter, as, span: sp() };  }
-  function peg$f38(line) {    return line;  }
-  function peg$f39(keyword) {    return "*";  }
-  function peg$f40(keyword, roles) {    return { kind: "asLine", keyword, roles, span: sp() };  }
-  function peg$f41() {    return { kind: "all", span: sp() };  }
-  function peg$f42(negated, junction, head, tail) {    return { kind: "via", negated: negated !== null, junction, bindings: [head, ...tail], span: sp() };  }
-  function peg$f43(path) {    return "=";  }
-  function peg$f44(path, op, target) {    return { kind: "viaBinding", path, op, target, span: sp() };  }
-  function peg$f45(head, tail) {    return fold("or", head, tail, sp());  }
-  function peg$f46(head, tail) {    return fold("and", head, tail, sp());  }
-  function peg$f47(c) {    return c;  }
-  function peg$f48(child) {    return { kind: "not", child, span: sp() };  }
-  function peg$f49(roles) {    return { kind: "roleCall", roles, span: sp() };  }
-  function peg$f50(relation, scope) {    return { kind: "grantCall", relation, scope, span: sp() };  }
-  function peg$f51(lhs, op, value) {    return { op, value };  }
-  function peg$f52(lhs, rest) {    return { kind: "comparison", lhs, op: rest ? rest.op : null, value: rest ? rest.value : null, span: sp() };  }
-  function peg$f53() {    return "not in";  }
-  function peg$f54() {    return "in";  }
-  function peg$f55() {    return "is not";  }
-  function peg$f56() {    return "is";  }
-  function peg$f57(fn, arg) {    return { kind: "call", fn, arg, span: sp() };  }
-  function peg$f58(head, poly, tail) {    return { kind: "path", segments: [head, ...tail], polyType: poly, span: sp() };  }
-  function peg$f59(head, tail) {    return [head, ...tail];  }
-  function peg$f60(head, tail) {    return { kind: "list", items: head === null ? [] : [head, ...tail], span: sp() };  }
-  function peg$f61(attr) {    return { kind: "currentUser", attr, span: sp() };  }
-  function peg$f62() {    return { kind: "currentTenant", span: sp() };  }
-  function peg$f63(s) {    return { kind: "string", value: s, span: sp() };  }
-  function peg$f64(n) {    return { kind: "number", text: n, span: sp() };  }
-  function peg$f65(b) {    return { kind: "bool", value: b, span: sp() };  }
-  function peg$f66() {    return { kind: "null", span: sp() };  }
-  function peg$f67(name) {    return { kind: "name", name, span: sp() };  }
-  function peg$f68(base, sign, duration) {    return { sign, duration };  }
-  function peg$f69(base, offset) {    return { kind: "relativeDate", base, sign: offset ? offset.sign : null, duration: offset ? offset.duration : null, span: sp() };  }
-  function peg$f70(keyword, header, children) {    return { kind: "block", keyword, name: nameOfHeader(header), header: header.trim(), children: children ?? [], span: sp() };  }
-  function peg$f71(lines) {    return lines;  }
-  function peg$f72(text, children) {    return { kind: "rawLine", text: text.trim(), span: sp(), children: children ?? [] };  }
-  function peg$f73(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f74(head, tail) {    return [head, ...tail];  }
-  function peg$f75(chars) {    return chars.join("");  }
+  function peg$f23(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f24(name, args) {    return { kind: "namedType", name, args, span: sp() };  }
+  function peg$f25(head, tail) {    return [head, ...tail];  }
+  function peg$f26(text) {    return { text: text.trim(), span: sp() };  }
+  function peg$f27(value) {    return { kind: "default", value, span: sp() };  }
+  function peg$f28(name, mark, args) {    return { kind: "flag", name, optionalMark: mark !== null, args, span: sp() };  }
+  function peg$f29(s) {    return { kind: "string", value: s, span: sp() };  }
+  function peg$f30(n) {    return { kind: "number", text: n, span: sp() };  }
+  function peg$f31(b) {    return { kind: "bool", value: b, span: sp() };  }
+  function peg$f32(text) {    return { kind: "expression", text: text.trim(), span: sp() };  }
+  function peg$f33(name) {    return { kind: "name", name, span: sp() };  }
+  function peg$f34(effect, rules) {    return { kind: "policyBlock", effect, rules, span: sp() };  }
+  function peg$f35(operation, condition) {    return { kind: "policyRule", operation, condition, span: sp() };  }
+  function peg$f36(keyword) {    return { kind: "keywordCondition", keyword, span: sp() };  }
+  function peg$f37(rules) {    return { kind: "scopeBlock", rules, span: sp() };  }
+  function peg$f38(operation, filter, as) {    return { kind: "scopeRule", operation, filter, as, span: sp() };  }
+  function peg$f39(line) {    return line;  }
+  function peg$f40(keyword) {    return "*";  }
+  function peg$f41(keyword, roles) {    return { kind: "asLine", keyword, roles, span: sp() };  }
+  function peg$f42() {    return { kind: "all", span: sp() };  }
+  function peg$f43(negated, junction, head, tail) {    return { kind: "via", negated: negated !== null, junction, bindings: [head, ...tail], span: sp() };  }
+  function peg$f44(path) {    return "=";  }
+  function peg$f45(path, op, target) {    return { kind: "viaBinding", path, op, target, span: sp() };  }
+  function peg$f46(head, tail) {    return fold("or", head, tail, sp());  }
+  function peg$f47(head, tail) {    return fold("and", head, tail, sp());  }
+  function peg$f48(c) {    return c;  }
+  function peg$f49(child) {    return { kind: "not", child, span: sp() };  }
+  function peg$f50(roles) {    return { kind: "roleCall", roles, span: sp() };  }
+  function peg$f51(relation, scope) {    return { kind: "grantCall", relation, scope, span: sp() };  }
+  function peg$f52(lhs, op, value) {    return { op, value };  }
+  function peg$f53(lhs, rest) {    return { kind: "comparison", lhs, op: rest ? rest.op : null, value: rest ? rest.value : null, span: sp() };  }
+  function peg$f54() {    return "not in";  }
+  function peg$f55() {    return "in";  }
+  function peg$f56() {    return "is not";  }
+  function peg$f57() {    return "is";  }
+  function peg$f58(fn, arg) {    return { kind: "call", fn, arg, span: sp() };  }
+  function peg$f59(head, poly, tail) {    return { kind: "path", segments: [head, ...tail], polyType: poly, span: sp() };  }
+  function peg$f60(head, tail) {    return [head, ...tail];  }
+  function peg$f61(head, tail) {    return { kind: "list", items: head === null ? [] : [head, ...tail], span: sp() };  }
+  function peg$f62(attr) {    return { kind: "currentUser", attr, span: sp() };  }
+  function peg$f63() {    return { kind: "currentTenant", span: sp() };  }
+  function peg$f64(s) {    return { kind: "string", value: s, span: sp() };  }
+  function peg$f65(n) {    return { kind: "number", text: n, span: sp() };  }
+  function peg$f66(b) {    return { kind: "bool", value: b, span: sp() };  }
+  function peg$f67() {    return { kind: "null", span: sp() };  }
+  function peg$f68(name) {    return { kind: "name", name, span: sp() };  }
+  function peg$f69(base, sign, duration) {    return { sign, duration };  }
+  function peg$f70(base, offset) {    return { kind: "relativeDate", base, sign: offset ? offset.sign : null, duration: offset ? offset.duration : null, span: sp() };  }
+  function peg$f71(keyword, header, children) {    return { kind: "block", keyword, name: nameOfHeader(header), header: header.trim(), children: children ?? [], span: sp() };  }
+  function peg$f72(lines) {    return lines;  }
+  function peg$f73(text, children) {    return { kind: "rawLine", text: text.trim(), span: sp(), children: children ?? [] };  }
+  function peg$f74(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f75(head, tail) {    return [head, ...tail];  }
   function peg$f76(chars) {    return chars.join("");  }
-  function peg$f77() {    error("DZ1002:unterminated string (strings end on the line they start)");  }
-  function peg$f78(c) {    return c;  }
+  function peg$f77(chars) {    return chars.join("");  }
+  function peg$f78() {    error("DZ1002:unterminated string (strings end on the line they start)");  }
   function peg$f79(c) {    return c;  }
-  function peg$f80(c) {    return c === "n" ? "\n" : c === "t" ? "\t" : c;  }
-  function peg$f81(n) {    return n;  }
-  function peg$f82() {    return true;  }
-  function peg$f83() {    return false;  }
-  function peg$f84(digits, unit) {    return { amount: Number(digits), unit, text: digits + unit };  }
-  function peg$f85(text) {    return { text: text.trim(), span: sp() };  }
+  function peg$f80(c) {    return c;  }
+  function peg$f81(c) {    return c === "n" ? "\n" : c === "t" ? "\t" : c;  }
+  function peg$f82(n) {    return n;  }
+  function peg$f83() {    return true;  }
+  function peg$f84() {    return false;  }
+  function peg$f85(digits, unit) {    return { amount: Number(digits), unit, text: digits + unit };  }
+  function peg$f86(text) {    return { text: text.trim(), span: sp() };  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -1906,7 +1909,7 @@ function peg$parse(input, options) {
           }
           s9 = peg$parseEOL();
           if (s9 !== peg$FAILED) {
-            s10 = peg$parseRawBlock();
+            s10 = peg$parseSemanticBlock();
             if (s10 === peg$FAILED) {
               s10 = null;
             }
@@ -1916,6 +1919,141 @@ function peg$parse(input, options) {
             peg$currPos = s0;
             s0 = peg$FAILED;
           }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseSemanticBlock() {
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8;
+
+    s0 = peg$currPos;
+    s1 = peg$parseINDENT();
+    if (s1 !== peg$FAILED) {
+      s2 = [];
+      s3 = peg$currPos;
+      s4 = peg$currPos;
+      peg$silentFails++;
+      s5 = peg$currPos;
+      if (input.substr(peg$currPos, 8) === peg$c44) {
+        s6 = peg$c44;
+        peg$currPos += 8;
+      } else {
+        s6 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e45); }
+      }
+      if (s6 !== peg$FAILED) {
+        s7 = peg$parse_();
+        if (input.charCodeAt(peg$currPos) === 58) {
+          s8 = peg$c4;
+          peg$currPos++;
+        } else {
+          s8 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
+        }
+        if (s8 !== peg$FAILED) {
+          s6 = [s6, s7, s8];
+          s5 = s6;
+        } else {
+          peg$currPos = s5;
+          s5 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s5;
+        s5 = peg$FAILED;
+      }
+      peg$silentFails--;
+      if (s5 !== peg$FAILED) {
+        peg$currPos = s4;
+        s4 = undefined;
+      } else {
+        s4 = peg$FAILED;
+      }
+      if (s4 !== peg$FAILED) {
+        s5 = peg$parseRawLine();
+        if (s5 !== peg$FAILED) {
+          s3 = s5;
+        } else {
+          peg$currPos = s3;
+          s3 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s3;
+        s3 = peg$FAILED;
+      }
+      if (s3 !== peg$FAILED) {
+        while (s3 !== peg$FAILED) {
+          s2.push(s3);
+          s3 = peg$currPos;
+          s4 = peg$currPos;
+          peg$silentFails++;
+          s5 = peg$currPos;
+          if (input.substr(peg$currPos, 8) === peg$c44) {
+            s6 = peg$c44;
+            peg$currPos += 8;
+          } else {
+            s6 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e45); }
+          }
+          if (s6 !== peg$FAILED) {
+            s7 = peg$parse_();
+            if (input.charCodeAt(peg$currPos) === 58) {
+              s8 = peg$c4;
+              peg$currPos++;
+            } else {
+              s8 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e4); }
+            }
+            if (s8 !== peg$FAILED) {
+              s6 = [s6, s7, s8];
+              s5 = s6;
+            } else {
+              peg$currPos = s5;
+              s5 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s5;
+            s5 = peg$FAILED;
+          }
+          peg$silentFails--;
+          if (s5 !== peg$FAILED) {
+            peg$currPos = s4;
+            s4 = undefined;
+          } else {
+            s4 = peg$FAILED;
+          }
+          if (s4 !== peg$FAILED) {
+            s5 = peg$parseRawLine();
+            if (s5 !== peg$FAILED) {
+              s3 = s5;
+            } else {
+              peg$currPos = s3;
+              s3 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s3;
+            s3 = peg$FAILED;
+          }
+        }
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        s3 = peg$parseDEDENT();
+        if (s3 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f16(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1957,7 +2095,7 @@ function peg$parse(input, options) {
         s5 = peg$parseIdent();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f16(s5);
+          s0 = peg$f17(s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1995,12 +2133,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 8) === peg$c44) {
-      s1 = peg$c44;
+    if (input.substr(peg$currPos, 8) === peg$c45) {
+      s1 = peg$c45;
       peg$currPos += 8;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e45); }
+      if (peg$silentFails === 0) { peg$fail(peg$e46); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -2019,7 +2157,7 @@ function peg$parse(input, options) {
         s5 = peg$parseLineText();
         s4 = input.substring(s4, peg$currPos);
         peg$savedPos = s0;
-        s0 = peg$f17(s4);
+        s0 = peg$f18(s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2036,21 +2174,21 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 4) === peg$c45) {
-      s1 = peg$c45;
+    if (input.substr(peg$currPos, 4) === peg$c46) {
+      s1 = peg$c46;
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e46); }
+      if (peg$silentFails === 0) { peg$fail(peg$e47); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 91) {
-        s3 = peg$c46;
+        s3 = peg$c47;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e47); }
+        if (peg$silentFails === 0) { peg$fail(peg$e48); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
@@ -2058,15 +2196,15 @@ function peg$parse(input, options) {
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
           if (input.charCodeAt(peg$currPos) === 93) {
-            s7 = peg$c47;
+            s7 = peg$c48;
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e48); }
+            if (peg$silentFails === 0) { peg$fail(peg$e49); }
           }
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f18(s5);
+            s0 = peg$f19(s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -2098,7 +2236,7 @@ function peg$parse(input, options) {
         s3 = peg$parseIdent();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f19(s1, s3);
+          s0 = peg$f20(s1, s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2152,7 +2290,7 @@ function peg$parse(input, options) {
               }
             }
             peg$savedPos = s0;
-            s0 = peg$f20(s1, s3, s4);
+            s0 = peg$f21(s1, s3, s4);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -2175,108 +2313,20 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c48) {
-      s2 = peg$c48;
+    if (input.substr(peg$currPos, 3) === peg$c49) {
+      s2 = peg$c49;
       peg$currPos += 3;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e49); }
+      if (peg$silentFails === 0) { peg$fail(peg$e50); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 10) === peg$c49) {
-        s2 = peg$c49;
+      if (input.substr(peg$currPos, 10) === peg$c50) {
+        s2 = peg$c50;
         peg$currPos += 10;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e50); }
-      }
-    }
-    if (s2 !== peg$FAILED) {
-      s1 = input.substring(s1, peg$currPos);
-    } else {
-      s1 = s2;
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseIdChar();
-      peg$silentFails--;
-      if (s3 === peg$FAILED) {
-        s2 = undefined;
-      } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f21(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseCollectionKeyword() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$currPos;
-    s1 = peg$currPos;
-    if (input.substr(peg$currPos, 8) === peg$c50) {
-      s2 = peg$c50;
-      peg$currPos += 8;
-    } else {
-      s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e51); }
-    }
-    if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 7) === peg$c51) {
-        s2 = peg$c51;
-        peg$currPos += 7;
-      } else {
-        s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e52); }
-      }
-      if (s2 === peg$FAILED) {
-        if (input.substr(peg$currPos, 6) === peg$c52) {
-          s2 = peg$c52;
-          peg$currPos += 6;
-        } else {
-          s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e53); }
-        }
-        if (s2 === peg$FAILED) {
-          if (input.substr(peg$currPos, 10) === peg$c53) {
-            s2 = peg$c53;
-            peg$currPos += 10;
-          } else {
-            s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e54); }
-          }
-          if (s2 === peg$FAILED) {
-            if (input.substr(peg$currPos, 14) === peg$c54) {
-              s2 = peg$c54;
-              peg$currPos += 14;
-            } else {
-              s2 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e55); }
-            }
-            if (s2 === peg$FAILED) {
-              if (input.substr(peg$currPos, 12) === peg$c55) {
-                s2 = peg$c55;
-                peg$currPos += 12;
-              } else {
-                s2 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e56); }
-              }
-            }
-          }
-        }
+        if (peg$silentFails === 0) { peg$fail(peg$e51); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -2310,6 +2360,94 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseCollectionKeyword() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    if (input.substr(peg$currPos, 8) === peg$c51) {
+      s2 = peg$c51;
+      peg$currPos += 8;
+    } else {
+      s2 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e52); }
+    }
+    if (s2 === peg$FAILED) {
+      if (input.substr(peg$currPos, 7) === peg$c52) {
+        s2 = peg$c52;
+        peg$currPos += 7;
+      } else {
+        s2 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e53); }
+      }
+      if (s2 === peg$FAILED) {
+        if (input.substr(peg$currPos, 6) === peg$c53) {
+          s2 = peg$c53;
+          peg$currPos += 6;
+        } else {
+          s2 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e54); }
+        }
+        if (s2 === peg$FAILED) {
+          if (input.substr(peg$currPos, 10) === peg$c54) {
+            s2 = peg$c54;
+            peg$currPos += 10;
+          } else {
+            s2 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e55); }
+          }
+          if (s2 === peg$FAILED) {
+            if (input.substr(peg$currPos, 14) === peg$c55) {
+              s2 = peg$c55;
+              peg$currPos += 14;
+            } else {
+              s2 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e56); }
+            }
+            if (s2 === peg$FAILED) {
+              if (input.substr(peg$currPos, 12) === peg$c56) {
+                s2 = peg$c56;
+                peg$currPos += 12;
+              } else {
+                s2 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e57); }
+              }
+            }
+          }
+        }
+      }
+    }
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
+    } else {
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseIdChar();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f23(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseNamedType() {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8;
 
@@ -2319,11 +2457,11 @@ function peg$parse(input, options) {
       s2 = peg$currPos;
       s3 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 40) {
-        s4 = peg$c56;
+        s4 = peg$c57;
         peg$currPos++;
       } else {
         s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e57); }
+        if (peg$silentFails === 0) { peg$fail(peg$e58); }
       }
       if (s4 !== peg$FAILED) {
         s5 = peg$parse_();
@@ -2331,11 +2469,11 @@ function peg$parse(input, options) {
         if (s6 !== peg$FAILED) {
           s7 = peg$parse_();
           if (input.charCodeAt(peg$currPos) === 41) {
-            s8 = peg$c57;
+            s8 = peg$c58;
             peg$currPos++;
           } else {
             s8 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e58); }
+            if (peg$silentFails === 0) { peg$fail(peg$e59); }
           }
           if (s8 !== peg$FAILED) {
             s2 = s6;
@@ -2355,11 +2493,11 @@ function peg$parse(input, options) {
         s2 = peg$currPos;
         s3 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 91) {
-          s4 = peg$c46;
+          s4 = peg$c47;
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e47); }
+          if (peg$silentFails === 0) { peg$fail(peg$e48); }
         }
         if (s4 !== peg$FAILED) {
           s5 = peg$parse_();
@@ -2367,11 +2505,11 @@ function peg$parse(input, options) {
           if (s6 !== peg$FAILED) {
             s7 = peg$parse_();
             if (input.charCodeAt(peg$currPos) === 93) {
-              s8 = peg$c47;
+              s8 = peg$c48;
               peg$currPos++;
             } else {
               s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e48); }
+              if (peg$silentFails === 0) { peg$fail(peg$e49); }
             }
             if (s8 !== peg$FAILED) {
               s2 = s6;
@@ -2392,7 +2530,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f23(s1, s2);
+      s0 = peg$f24(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -2411,11 +2549,11 @@ function peg$parse(input, options) {
       s3 = peg$currPos;
       s4 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 44) {
-        s5 = peg$c58;
+        s5 = peg$c59;
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e59); }
+        if (peg$silentFails === 0) { peg$fail(peg$e60); }
       }
       if (s5 !== peg$FAILED) {
         s6 = peg$parse_();
@@ -2435,11 +2573,11 @@ function peg$parse(input, options) {
         s3 = peg$currPos;
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 44) {
-          s5 = peg$c58;
+          s5 = peg$c59;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e59); }
+          if (peg$silentFails === 0) { peg$fail(peg$e60); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
@@ -2456,7 +2594,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f24(s1, s2);
+      s0 = peg$f25(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -2476,7 +2614,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e60); }
+      if (peg$silentFails === 0) { peg$fail(peg$e61); }
     }
     if (s3 !== peg$FAILED) {
       while (s3 !== peg$FAILED) {
@@ -2486,7 +2624,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e60); }
+          if (peg$silentFails === 0) { peg$fail(peg$e61); }
         }
       }
     } else {
@@ -2499,7 +2637,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f25(s1);
+      s1 = peg$f26(s1);
     }
     s0 = s1;
 
@@ -2511,18 +2649,18 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 61) {
-      s1 = peg$c59;
+      s1 = peg$c60;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e61); }
+      if (peg$silentFails === 0) { peg$fail(peg$e62); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
       s3 = peg$parseDefaultValue();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f26(s3);
+        s0 = peg$f27(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2562,22 +2700,22 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           if (input.charCodeAt(peg$currPos) === 63) {
-            s3 = peg$c60;
+            s3 = peg$c61;
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e62); }
+            if (peg$silentFails === 0) { peg$fail(peg$e63); }
           }
           if (s3 === peg$FAILED) {
             s3 = null;
           }
           s4 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 40) {
-            s5 = peg$c56;
+            s5 = peg$c57;
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e57); }
+            if (peg$silentFails === 0) { peg$fail(peg$e58); }
           }
           if (s5 !== peg$FAILED) {
             s6 = peg$currPos;
@@ -2587,7 +2725,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e63); }
+              if (peg$silentFails === 0) { peg$fail(peg$e64); }
             }
             while (s8 !== peg$FAILED) {
               s7.push(s8);
@@ -2596,16 +2734,16 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s8 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e63); }
+                if (peg$silentFails === 0) { peg$fail(peg$e64); }
               }
             }
             s6 = input.substring(s6, peg$currPos);
             if (input.charCodeAt(peg$currPos) === 41) {
-              s7 = peg$c57;
+              s7 = peg$c58;
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e58); }
+              if (peg$silentFails === 0) { peg$fail(peg$e59); }
             }
             if (s7 !== peg$FAILED) {
               s4 = s6;
@@ -2621,7 +2759,7 @@ function peg$parse(input, options) {
             s4 = null;
           }
           peg$savedPos = s0;
-          s0 = peg$f27(s1, s3, s4);
+          s0 = peg$f28(s1, s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2644,7 +2782,7 @@ function peg$parse(input, options) {
       s1 = peg$parseString();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f28(s1);
+        s1 = peg$f29(s1);
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -2652,7 +2790,7 @@ function peg$parse(input, options) {
         s1 = peg$parseSignedNumber();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f29(s1);
+          s1 = peg$f30(s1);
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -2660,7 +2798,7 @@ function peg$parse(input, options) {
           s1 = peg$parseBoolean();
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f30(s1);
+            s1 = peg$f31(s1);
           }
           s0 = s1;
           if (s0 === peg$FAILED) {
@@ -2668,12 +2806,12 @@ function peg$parse(input, options) {
             s1 = peg$currPos;
             s2 = peg$currPos;
             s3 = peg$currPos;
-            if (input.substr(peg$currPos, 2) === peg$c61) {
-              s4 = peg$c61;
+            if (input.substr(peg$currPos, 2) === peg$c62) {
+              s4 = peg$c62;
               peg$currPos += 2;
             } else {
               s4 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e64); }
+              if (peg$silentFails === 0) { peg$fail(peg$e65); }
             }
             if (s4 !== peg$FAILED) {
               s5 = peg$currPos;
@@ -2707,7 +2845,7 @@ function peg$parse(input, options) {
                   peg$currPos++;
                 } else {
                   s6 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e65); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e66); }
                 }
                 if (s6 !== peg$FAILED) {
                   s4 = [s4, s5, s6];
@@ -2736,7 +2874,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f31(s1);
+              s1 = peg$f32(s1);
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
@@ -2744,7 +2882,7 @@ function peg$parse(input, options) {
               s1 = peg$parseName();
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f32(s1);
+                s1 = peg$f33(s1);
               }
               s0 = s1;
             }
@@ -2761,20 +2899,20 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 6) === peg$c62) {
-      s2 = peg$c62;
+    if (input.substr(peg$currPos, 6) === peg$c63) {
+      s2 = peg$c63;
       peg$currPos += 6;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e66); }
+      if (peg$silentFails === 0) { peg$fail(peg$e67); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 6) === peg$c63) {
-        s2 = peg$c63;
+      if (input.substr(peg$currPos, 6) === peg$c64) {
+        s2 = peg$c64;
         peg$currPos += 6;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e67); }
+        if (peg$silentFails === 0) { peg$fail(peg$e68); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -2821,7 +2959,7 @@ function peg$parse(input, options) {
                 s8 = peg$parseDEDENT();
                 if (s8 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f33(s1, s7);
+                  s0 = peg$f34(s1, s7);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -2875,7 +3013,7 @@ function peg$parse(input, options) {
           s6 = peg$parseEOL();
           if (s6 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f34(s1, s5);
+            s0 = peg$f35(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -2901,28 +3039,28 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 13) === peg$c64) {
-      s2 = peg$c64;
+    if (input.substr(peg$currPos, 13) === peg$c65) {
+      s2 = peg$c65;
       peg$currPos += 13;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e68); }
+      if (peg$silentFails === 0) { peg$fail(peg$e69); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 9) === peg$c65) {
-        s2 = peg$c65;
+      if (input.substr(peg$currPos, 9) === peg$c66) {
+        s2 = peg$c66;
         peg$currPos += 9;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e69); }
+        if (peg$silentFails === 0) { peg$fail(peg$e70); }
       }
       if (s2 === peg$FAILED) {
-        if (input.substr(peg$currPos, 5) === peg$c66) {
-          s2 = peg$c66;
+        if (input.substr(peg$currPos, 5) === peg$c67) {
+          s2 = peg$c67;
           peg$currPos += 5;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e70); }
+          if (peg$silentFails === 0) { peg$fail(peg$e71); }
         }
       }
     }
@@ -2955,7 +3093,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f35(s1);
+          s0 = peg$f36(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2979,12 +3117,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c67) {
-      s1 = peg$c67;
+    if (input.substr(peg$currPos, 5) === peg$c68) {
+      s1 = peg$c68;
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e71); }
+      if (peg$silentFails === 0) { peg$fail(peg$e72); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3025,7 +3163,7 @@ function peg$parse(input, options) {
                 s8 = peg$parseDEDENT();
                 if (s8 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f36(s7);
+                  s0 = peg$f37(s7);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -3083,7 +3221,7 @@ function peg$parse(input, options) {
               s7 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f37(s1, s5, s7);
+            s0 = peg$f38(s1, s5, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -3115,7 +3253,7 @@ function peg$parse(input, options) {
         s3 = peg$parseDEDENT();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f38(s2);
+          s0 = peg$f39(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3145,12 +3283,12 @@ function peg$parse(input, options) {
       if (peg$silentFails === 0) { peg$fail(peg$e2); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 3) === peg$c68) {
-        s2 = peg$c68;
+      if (input.substr(peg$currPos, 3) === peg$c69) {
+        s2 = peg$c69;
         peg$currPos += 3;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e72); }
+        if (peg$silentFails === 0) { peg$fail(peg$e73); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -3171,15 +3309,15 @@ function peg$parse(input, options) {
         s4 = peg$parse_();
         s5 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 42) {
-          s6 = peg$c69;
+          s6 = peg$c70;
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e73); }
+          if (peg$silentFails === 0) { peg$fail(peg$e74); }
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s5;
-          s6 = peg$f39(s1);
+          s6 = peg$f40(s1);
         }
         s5 = s6;
         if (s5 === peg$FAILED) {
@@ -3189,7 +3327,7 @@ function peg$parse(input, options) {
           s6 = peg$parseEOL();
           if (s6 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f40(s1, s5);
+            s0 = peg$f41(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -3214,12 +3352,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c70) {
-      s1 = peg$c70;
+    if (input.substr(peg$currPos, 3) === peg$c71) {
+      s1 = peg$c71;
       peg$currPos += 3;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e74); }
+      if (peg$silentFails === 0) { peg$fail(peg$e75); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -3245,7 +3383,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f41();
+          s0 = peg$f42();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3273,12 +3411,12 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c71) {
-      s2 = peg$c71;
+    if (input.substr(peg$currPos, 3) === peg$c72) {
+      s2 = peg$c72;
       peg$currPos += 3;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e75); }
+      if (peg$silentFails === 0) { peg$fail(peg$e76); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$parse__();
@@ -3296,12 +3434,12 @@ function peg$parse(input, options) {
     if (s1 === peg$FAILED) {
       s1 = null;
     }
-    if (input.substr(peg$currPos, 3) === peg$c72) {
-      s2 = peg$c72;
+    if (input.substr(peg$currPos, 3) === peg$c73) {
+      s2 = peg$c73;
       peg$currPos += 3;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e76); }
+      if (peg$silentFails === 0) { peg$fail(peg$e77); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -3321,11 +3459,11 @@ function peg$parse(input, options) {
           if (s5 !== peg$FAILED) {
             s6 = peg$parse_();
             if (input.charCodeAt(peg$currPos) === 40) {
-              s7 = peg$c56;
+              s7 = peg$c57;
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e57); }
+              if (peg$silentFails === 0) { peg$fail(peg$e58); }
             }
             if (s7 !== peg$FAILED) {
               s8 = peg$parse_();
@@ -3335,11 +3473,11 @@ function peg$parse(input, options) {
                 s11 = peg$currPos;
                 s12 = peg$parse_();
                 if (input.charCodeAt(peg$currPos) === 44) {
-                  s13 = peg$c58;
+                  s13 = peg$c59;
                   peg$currPos++;
                 } else {
                   s13 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e59); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e60); }
                 }
                 if (s13 !== peg$FAILED) {
                   s14 = peg$parse_();
@@ -3359,11 +3497,11 @@ function peg$parse(input, options) {
                   s11 = peg$currPos;
                   s12 = peg$parse_();
                   if (input.charCodeAt(peg$currPos) === 44) {
-                    s13 = peg$c58;
+                    s13 = peg$c59;
                     peg$currPos++;
                   } else {
                     s13 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e59); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e60); }
                   }
                   if (s13 !== peg$FAILED) {
                     s14 = peg$parse_();
@@ -3381,15 +3519,15 @@ function peg$parse(input, options) {
                 }
                 s11 = peg$parse_();
                 if (input.charCodeAt(peg$currPos) === 41) {
-                  s12 = peg$c57;
+                  s12 = peg$c58;
                   peg$currPos++;
                 } else {
                   s12 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e58); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e59); }
                 }
                 if (s12 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f42(s1, s5, s9, s10);
+                  s0 = peg$f43(s1, s5, s9, s10);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -3429,31 +3567,31 @@ function peg$parse(input, options) {
     s1 = peg$parsePathSegments();
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      if (input.substr(peg$currPos, 2) === peg$c73) {
-        s3 = peg$c73;
+      if (input.substr(peg$currPos, 2) === peg$c74) {
+        s3 = peg$c74;
         peg$currPos += 2;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e77); }
+        if (peg$silentFails === 0) { peg$fail(peg$e78); }
       }
       if (s3 === peg$FAILED) {
         s3 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 61) {
-          s4 = peg$c59;
+          s4 = peg$c60;
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e61); }
+          if (peg$silentFails === 0) { peg$fail(peg$e62); }
         }
         if (s4 !== peg$FAILED) {
           s5 = peg$currPos;
           peg$silentFails++;
           if (input.charCodeAt(peg$currPos) === 61) {
-            s6 = peg$c59;
+            s6 = peg$c60;
             peg$currPos++;
           } else {
             s6 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e61); }
+            if (peg$silentFails === 0) { peg$fail(peg$e62); }
           }
           peg$silentFails--;
           if (s6 === peg$FAILED) {
@@ -3464,7 +3602,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f43(s1);
+            s3 = peg$f44(s1);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -3479,7 +3617,7 @@ function peg$parse(input, options) {
         s5 = peg$parseValue();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f44(s1, s3, s5);
+          s0 = peg$f45(s1, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3506,12 +3644,12 @@ function peg$parse(input, options) {
       s3 = peg$currPos;
       s4 = peg$parse__();
       if (s4 !== peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c74) {
-          s5 = peg$c74;
+        if (input.substr(peg$currPos, 2) === peg$c75) {
+          s5 = peg$c75;
           peg$currPos += 2;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e78); }
+          if (peg$silentFails === 0) { peg$fail(peg$e79); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$currPos;
@@ -3550,12 +3688,12 @@ function peg$parse(input, options) {
         s3 = peg$currPos;
         s4 = peg$parse__();
         if (s4 !== peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c74) {
-            s5 = peg$c74;
+          if (input.substr(peg$currPos, 2) === peg$c75) {
+            s5 = peg$c75;
             peg$currPos += 2;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e78); }
+            if (peg$silentFails === 0) { peg$fail(peg$e79); }
           }
           if (s5 !== peg$FAILED) {
             s6 = peg$currPos;
@@ -3591,7 +3729,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f45(s1, s2);
+      s0 = peg$f46(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -3610,12 +3748,12 @@ function peg$parse(input, options) {
       s3 = peg$currPos;
       s4 = peg$parse__();
       if (s4 !== peg$FAILED) {
-        if (input.substr(peg$currPos, 3) === peg$c75) {
-          s5 = peg$c75;
+        if (input.substr(peg$currPos, 3) === peg$c76) {
+          s5 = peg$c76;
           peg$currPos += 3;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e79); }
+          if (peg$silentFails === 0) { peg$fail(peg$e80); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$currPos;
@@ -3654,12 +3792,12 @@ function peg$parse(input, options) {
         s3 = peg$currPos;
         s4 = peg$parse__();
         if (s4 !== peg$FAILED) {
-          if (input.substr(peg$currPos, 3) === peg$c75) {
-            s5 = peg$c75;
+          if (input.substr(peg$currPos, 3) === peg$c76) {
+            s5 = peg$c76;
             peg$currPos += 3;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e79); }
+            if (peg$silentFails === 0) { peg$fail(peg$e80); }
           }
           if (s5 !== peg$FAILED) {
             s6 = peg$currPos;
@@ -3695,7 +3833,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f46(s1, s2);
+      s0 = peg$f47(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -3709,11 +3847,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 40) {
-      s1 = peg$c56;
+      s1 = peg$c57;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e57); }
+      if (peg$silentFails === 0) { peg$fail(peg$e58); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -3721,15 +3859,15 @@ function peg$parse(input, options) {
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 41) {
-          s5 = peg$c57;
+          s5 = peg$c58;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e58); }
+          if (peg$silentFails === 0) { peg$fail(peg$e59); }
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f47(s3);
+          s0 = peg$f48(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -3744,21 +3882,21 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.substr(peg$currPos, 3) === peg$c71) {
-        s1 = peg$c71;
+      if (input.substr(peg$currPos, 3) === peg$c72) {
+        s1 = peg$c72;
         peg$currPos += 3;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e75); }
+        if (peg$silentFails === 0) { peg$fail(peg$e76); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 40) {
-          s3 = peg$c56;
+          s3 = peg$c57;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e57); }
+          if (peg$silentFails === 0) { peg$fail(peg$e58); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$parse_();
@@ -3766,15 +3904,15 @@ function peg$parse(input, options) {
           if (s5 !== peg$FAILED) {
             s6 = peg$parse_();
             if (input.charCodeAt(peg$currPos) === 41) {
-              s7 = peg$c57;
+              s7 = peg$c58;
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e58); }
+              if (peg$silentFails === 0) { peg$fail(peg$e59); }
             }
             if (s7 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f48(s5);
+              s0 = peg$f49(s5);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -3793,21 +3931,21 @@ function peg$parse(input, options) {
       }
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
-        if (input.substr(peg$currPos, 4) === peg$c76) {
-          s1 = peg$c76;
+        if (input.substr(peg$currPos, 4) === peg$c77) {
+          s1 = peg$c77;
           peg$currPos += 4;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e80); }
+          if (peg$silentFails === 0) { peg$fail(peg$e81); }
         }
         if (s1 !== peg$FAILED) {
           s2 = peg$parse_();
           if (input.charCodeAt(peg$currPos) === 40) {
-            s3 = peg$c56;
+            s3 = peg$c57;
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e57); }
+            if (peg$silentFails === 0) { peg$fail(peg$e58); }
           }
           if (s3 !== peg$FAILED) {
             s4 = peg$parse_();
@@ -3815,15 +3953,15 @@ function peg$parse(input, options) {
             if (s5 !== peg$FAILED) {
               s6 = peg$parse_();
               if (input.charCodeAt(peg$currPos) === 41) {
-                s7 = peg$c57;
+                s7 = peg$c58;
                 peg$currPos++;
               } else {
                 s7 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e58); }
+                if (peg$silentFails === 0) { peg$fail(peg$e59); }
               }
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f49(s5);
+                s0 = peg$f50(s5);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -3842,21 +3980,21 @@ function peg$parse(input, options) {
         }
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
-          if (input.substr(peg$currPos, 9) === peg$c77) {
-            s1 = peg$c77;
+          if (input.substr(peg$currPos, 9) === peg$c78) {
+            s1 = peg$c78;
             peg$currPos += 9;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e81); }
+            if (peg$silentFails === 0) { peg$fail(peg$e82); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$parse_();
             if (input.charCodeAt(peg$currPos) === 40) {
-              s3 = peg$c56;
+              s3 = peg$c57;
               peg$currPos++;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e57); }
+              if (peg$silentFails === 0) { peg$fail(peg$e58); }
             }
             if (s3 !== peg$FAILED) {
               s4 = peg$parse_();
@@ -3864,11 +4002,11 @@ function peg$parse(input, options) {
               if (s5 !== peg$FAILED) {
                 s6 = peg$parse_();
                 if (input.charCodeAt(peg$currPos) === 44) {
-                  s7 = peg$c58;
+                  s7 = peg$c59;
                   peg$currPos++;
                 } else {
                   s7 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e59); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e60); }
                 }
                 if (s7 !== peg$FAILED) {
                   s8 = peg$parse_();
@@ -3876,15 +4014,15 @@ function peg$parse(input, options) {
                   if (s9 !== peg$FAILED) {
                     s10 = peg$parse_();
                     if (input.charCodeAt(peg$currPos) === 41) {
-                      s11 = peg$c57;
+                      s11 = peg$c58;
                       peg$currPos++;
                     } else {
                       s11 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e58); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e59); }
                     }
                     if (s11 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f50(s5, s9);
+                      s0 = peg$f51(s5, s9);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -3933,7 +4071,7 @@ function peg$parse(input, options) {
         s6 = peg$parseValue();
         if (s6 !== peg$FAILED) {
           peg$savedPos = s2;
-          s2 = peg$f51(s1, s4, s6);
+          s2 = peg$f52(s1, s4, s6);
         } else {
           peg$currPos = s2;
           s2 = peg$FAILED;
@@ -3946,7 +4084,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f52(s1, s2);
+      s0 = peg$f53(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -3958,36 +4096,36 @@ function peg$parse(input, options) {
   function peg$parseComparisonOp() {
     let s0, s1, s2, s3, s4, s5;
 
-    if (input.substr(peg$currPos, 2) === peg$c78) {
-      s0 = peg$c78;
+    if (input.substr(peg$currPos, 2) === peg$c79) {
+      s0 = peg$c79;
       peg$currPos += 2;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e82); }
+      if (peg$silentFails === 0) { peg$fail(peg$e83); }
     }
     if (s0 === peg$FAILED) {
-      if (input.substr(peg$currPos, 2) === peg$c73) {
-        s0 = peg$c73;
+      if (input.substr(peg$currPos, 2) === peg$c74) {
+        s0 = peg$c74;
         peg$currPos += 2;
       } else {
         s0 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e77); }
+        if (peg$silentFails === 0) { peg$fail(peg$e78); }
       }
       if (s0 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c79) {
-          s0 = peg$c79;
+        if (input.substr(peg$currPos, 2) === peg$c80) {
+          s0 = peg$c80;
           peg$currPos += 2;
         } else {
           s0 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e83); }
+          if (peg$silentFails === 0) { peg$fail(peg$e84); }
         }
         if (s0 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c80) {
-            s0 = peg$c80;
+          if (input.substr(peg$currPos, 2) === peg$c81) {
+            s0 = peg$c81;
             peg$currPos += 2;
           } else {
             s0 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e84); }
+            if (peg$silentFails === 0) { peg$fail(peg$e85); }
           }
           if (s0 === peg$FAILED) {
             s0 = input.charAt(peg$currPos);
@@ -3995,26 +4133,26 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s0 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e85); }
+              if (peg$silentFails === 0) { peg$fail(peg$e86); }
             }
             if (s0 === peg$FAILED) {
               s0 = peg$currPos;
-              if (input.substr(peg$currPos, 3) === peg$c71) {
-                s1 = peg$c71;
+              if (input.substr(peg$currPos, 3) === peg$c72) {
+                s1 = peg$c72;
                 peg$currPos += 3;
               } else {
                 s1 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e75); }
+                if (peg$silentFails === 0) { peg$fail(peg$e76); }
               }
               if (s1 !== peg$FAILED) {
                 s2 = peg$parse__();
                 if (s2 !== peg$FAILED) {
-                  if (input.substr(peg$currPos, 2) === peg$c81) {
-                    s3 = peg$c81;
+                  if (input.substr(peg$currPos, 2) === peg$c82) {
+                    s3 = peg$c82;
                     peg$currPos += 2;
                   } else {
                     s3 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e86); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e87); }
                   }
                   if (s3 !== peg$FAILED) {
                     s4 = peg$currPos;
@@ -4029,7 +4167,7 @@ function peg$parse(input, options) {
                     }
                     if (s4 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f53();
+                      s0 = peg$f54();
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -4048,12 +4186,12 @@ function peg$parse(input, options) {
               }
               if (s0 === peg$FAILED) {
                 s0 = peg$currPos;
-                if (input.substr(peg$currPos, 2) === peg$c81) {
-                  s1 = peg$c81;
+                if (input.substr(peg$currPos, 2) === peg$c82) {
+                  s1 = peg$c82;
                   peg$currPos += 2;
                 } else {
                   s1 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e86); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e87); }
                 }
                 if (s1 !== peg$FAILED) {
                   s2 = peg$currPos;
@@ -4068,7 +4206,7 @@ function peg$parse(input, options) {
                   }
                   if (s2 !== peg$FAILED) {
                     peg$savedPos = s0;
-                    s0 = peg$f54();
+                    s0 = peg$f55();
                   } else {
                     peg$currPos = s0;
                     s0 = peg$FAILED;
@@ -4079,22 +4217,22 @@ function peg$parse(input, options) {
                 }
                 if (s0 === peg$FAILED) {
                   s0 = peg$currPos;
-                  if (input.substr(peg$currPos, 2) === peg$c82) {
-                    s1 = peg$c82;
+                  if (input.substr(peg$currPos, 2) === peg$c83) {
+                    s1 = peg$c83;
                     peg$currPos += 2;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e87); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e88); }
                   }
                   if (s1 !== peg$FAILED) {
                     s2 = peg$parse__();
                     if (s2 !== peg$FAILED) {
-                      if (input.substr(peg$currPos, 3) === peg$c71) {
-                        s3 = peg$c71;
+                      if (input.substr(peg$currPos, 3) === peg$c72) {
+                        s3 = peg$c72;
                         peg$currPos += 3;
                       } else {
                         s3 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e75); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e76); }
                       }
                       if (s3 !== peg$FAILED) {
                         s4 = peg$currPos;
@@ -4109,7 +4247,7 @@ function peg$parse(input, options) {
                         }
                         if (s4 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s0 = peg$f55();
+                          s0 = peg$f56();
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -4128,12 +4266,12 @@ function peg$parse(input, options) {
                   }
                   if (s0 === peg$FAILED) {
                     s0 = peg$currPos;
-                    if (input.substr(peg$currPos, 2) === peg$c82) {
-                      s1 = peg$c82;
+                    if (input.substr(peg$currPos, 2) === peg$c83) {
+                      s1 = peg$c83;
                       peg$currPos += 2;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e87); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e88); }
                     }
                     if (s1 !== peg$FAILED) {
                       s2 = peg$currPos;
@@ -4148,7 +4286,7 @@ function peg$parse(input, options) {
                       }
                       if (s2 !== peg$FAILED) {
                         peg$savedPos = s0;
-                        s0 = peg$f56();
+                        s0 = peg$f57();
                       } else {
                         peg$currPos = s0;
                         s0 = peg$FAILED;
@@ -4177,11 +4315,11 @@ function peg$parse(input, options) {
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 40) {
-        s3 = peg$c56;
+        s3 = peg$c57;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e57); }
+        if (peg$silentFails === 0) { peg$fail(peg$e58); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
@@ -4189,15 +4327,15 @@ function peg$parse(input, options) {
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
           if (input.charCodeAt(peg$currPos) === 41) {
-            s7 = peg$c57;
+            s7 = peg$c58;
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e58); }
+            if (peg$silentFails === 0) { peg$fail(peg$e59); }
           }
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f57(s1, s5);
+            s0 = peg$f58(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -4220,11 +4358,11 @@ function peg$parse(input, options) {
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 91) {
-          s3 = peg$c46;
+          s3 = peg$c47;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e47); }
+          if (peg$silentFails === 0) { peg$fail(peg$e48); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$parse_();
@@ -4232,11 +4370,11 @@ function peg$parse(input, options) {
           if (s5 !== peg$FAILED) {
             s6 = peg$parse_();
             if (input.charCodeAt(peg$currPos) === 93) {
-              s7 = peg$c47;
+              s7 = peg$c48;
               peg$currPos++;
             } else {
               s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e48); }
+              if (peg$silentFails === 0) { peg$fail(peg$e49); }
             }
             if (s7 !== peg$FAILED) {
               s2 = s5;
@@ -4300,7 +4438,7 @@ function peg$parse(input, options) {
           }
         }
         peg$savedPos = s0;
-        s0 = peg$f58(s1, s2, s3);
+        s0 = peg$f59(s1, s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -4361,7 +4499,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f59(s1, s2);
+      s0 = peg$f60(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -4375,11 +4513,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 91) {
-      s1 = peg$c46;
+      s1 = peg$c47;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e47); }
+      if (peg$silentFails === 0) { peg$fail(peg$e48); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -4391,11 +4529,11 @@ function peg$parse(input, options) {
       s5 = peg$currPos;
       s6 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 44) {
-        s7 = peg$c58;
+        s7 = peg$c59;
         peg$currPos++;
       } else {
         s7 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e59); }
+        if (peg$silentFails === 0) { peg$fail(peg$e60); }
       }
       if (s7 !== peg$FAILED) {
         s8 = peg$parse_();
@@ -4415,11 +4553,11 @@ function peg$parse(input, options) {
         s5 = peg$currPos;
         s6 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 44) {
-          s7 = peg$c58;
+          s7 = peg$c59;
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e59); }
+          if (peg$silentFails === 0) { peg$fail(peg$e60); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
@@ -4437,15 +4575,15 @@ function peg$parse(input, options) {
       }
       s5 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 93) {
-        s6 = peg$c47;
+        s6 = peg$c48;
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e48); }
+        if (peg$silentFails === 0) { peg$fail(peg$e49); }
       }
       if (s6 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f60(s3, s4);
+        s0 = peg$f61(s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -4458,12 +4596,12 @@ function peg$parse(input, options) {
       s0 = peg$parseRelativeDate();
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
-        if (input.substr(peg$currPos, 12) === peg$c83) {
-          s1 = peg$c83;
+        if (input.substr(peg$currPos, 12) === peg$c84) {
+          s1 = peg$c84;
           peg$currPos += 12;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e88); }
+          if (peg$silentFails === 0) { peg$fail(peg$e89); }
         }
         if (s1 !== peg$FAILED) {
           s2 = peg$currPos;
@@ -4501,7 +4639,7 @@ function peg$parse(input, options) {
               s3 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f61(s3);
+            s0 = peg$f62(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -4512,12 +4650,12 @@ function peg$parse(input, options) {
         }
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
-          if (input.substr(peg$currPos, 14) === peg$c84) {
-            s1 = peg$c84;
+          if (input.substr(peg$currPos, 14) === peg$c85) {
+            s1 = peg$c85;
             peg$currPos += 14;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e89); }
+            if (peg$silentFails === 0) { peg$fail(peg$e90); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$currPos;
@@ -4540,12 +4678,12 @@ function peg$parse(input, options) {
                 if (peg$silentFails === 0) { peg$fail(peg$e5); }
               }
               if (s4 !== peg$FAILED) {
-                if (input.substr(peg$currPos, 2) === peg$c85) {
-                  s5 = peg$c85;
+                if (input.substr(peg$currPos, 2) === peg$c86) {
+                  s5 = peg$c86;
                   peg$currPos += 2;
                 } else {
                   s5 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e90); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e91); }
                 }
                 if (s5 !== peg$FAILED) {
                   s6 = peg$currPos;
@@ -4577,7 +4715,7 @@ function peg$parse(input, options) {
                 s3 = null;
               }
               peg$savedPos = s0;
-              s0 = peg$f62();
+              s0 = peg$f63();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -4591,7 +4729,7 @@ function peg$parse(input, options) {
             s1 = peg$parseString();
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f63(s1);
+              s1 = peg$f64(s1);
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
@@ -4599,7 +4737,7 @@ function peg$parse(input, options) {
               s1 = peg$parseSignedNumber();
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f64(s1);
+                s1 = peg$f65(s1);
               }
               s0 = s1;
               if (s0 === peg$FAILED) {
@@ -4607,25 +4745,25 @@ function peg$parse(input, options) {
                 s1 = peg$parseBoolean();
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f65(s1);
+                  s1 = peg$f66(s1);
                 }
                 s0 = s1;
                 if (s0 === peg$FAILED) {
                   s0 = peg$currPos;
-                  if (input.substr(peg$currPos, 4) === peg$c86) {
-                    s1 = peg$c86;
+                  if (input.substr(peg$currPos, 4) === peg$c87) {
+                    s1 = peg$c87;
                     peg$currPos += 4;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e91); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e92); }
                   }
                   if (s1 === peg$FAILED) {
-                    if (input.substr(peg$currPos, 4) === peg$c87) {
-                      s1 = peg$c87;
+                    if (input.substr(peg$currPos, 4) === peg$c88) {
+                      s1 = peg$c88;
                       peg$currPos += 4;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e92); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e93); }
                     }
                   }
                   if (s1 !== peg$FAILED) {
@@ -4641,7 +4779,7 @@ function peg$parse(input, options) {
                     }
                     if (s2 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f66();
+                      s0 = peg$f67();
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -4655,7 +4793,7 @@ function peg$parse(input, options) {
                     s1 = peg$parseName();
                     if (s1 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s1 = peg$f67(s1);
+                      s1 = peg$f68(s1);
                     }
                     s0 = s1;
                   }
@@ -4675,20 +4813,20 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c88) {
-      s2 = peg$c88;
+    if (input.substr(peg$currPos, 5) === peg$c89) {
+      s2 = peg$c89;
       peg$currPos += 5;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e93); }
+      if (peg$silentFails === 0) { peg$fail(peg$e94); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 3) === peg$c89) {
-        s2 = peg$c89;
+      if (input.substr(peg$currPos, 3) === peg$c90) {
+        s2 = peg$c90;
         peg$currPos += 3;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e94); }
+        if (peg$silentFails === 0) { peg$fail(peg$e95); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -4715,14 +4853,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e95); }
+          if (peg$silentFails === 0) { peg$fail(peg$e96); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
           s7 = peg$parseDuration();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f68(s1, s5, s7);
+            s3 = peg$f69(s1, s5, s7);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -4735,7 +4873,7 @@ function peg$parse(input, options) {
           s3 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f69(s1, s3);
+        s0 = peg$f70(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -4863,7 +5001,7 @@ function peg$parse(input, options) {
             s5 = null;
           }
           peg$savedPos = s0;
-          s0 = peg$f70(s2, s3, s5);
+          s0 = peg$f71(s2, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -4900,7 +5038,7 @@ function peg$parse(input, options) {
         s3 = peg$parseDEDENT();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f71(s2);
+          s0 = peg$f72(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -4928,7 +5066,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e96); }
+      if (peg$silentFails === 0) { peg$fail(peg$e97); }
     }
     if (s3 !== peg$FAILED) {
       while (s3 !== peg$FAILED) {
@@ -4938,7 +5076,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e96); }
+          if (peg$silentFails === 0) { peg$fail(peg$e97); }
         }
       }
     } else {
@@ -4963,7 +5101,7 @@ function peg$parse(input, options) {
           s3 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f72(s1, s3);
+        s0 = peg$f73(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -4984,13 +5122,13 @@ function peg$parse(input, options) {
     s1 = peg$parseName();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f73(s1);
+      s1 = peg$f74(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e97); }
+      if (peg$silentFails === 0) { peg$fail(peg$e98); }
     }
 
     return s0;
@@ -5006,11 +5144,11 @@ function peg$parse(input, options) {
       s3 = peg$currPos;
       s4 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 44) {
-        s5 = peg$c58;
+        s5 = peg$c59;
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e59); }
+        if (peg$silentFails === 0) { peg$fail(peg$e60); }
       }
       if (s5 !== peg$FAILED) {
         s6 = peg$parse_();
@@ -5030,11 +5168,11 @@ function peg$parse(input, options) {
         s3 = peg$currPos;
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 44) {
-          s5 = peg$c58;
+          s5 = peg$c59;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e59); }
+          if (peg$silentFails === 0) { peg$fail(peg$e60); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
@@ -5051,7 +5189,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f74(s1, s2);
+      s0 = peg$f75(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -5070,7 +5208,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e98); }
+      if (peg$silentFails === 0) { peg$fail(peg$e99); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
@@ -5102,7 +5240,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e99); }
+      if (peg$silentFails === 0) { peg$fail(peg$e100); }
     }
 
     return s0;
@@ -5114,11 +5252,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
-      s1 = peg$c90;
+      s1 = peg$c91;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e101); }
+      if (peg$silentFails === 0) { peg$fail(peg$e102); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -5134,15 +5272,15 @@ function peg$parse(input, options) {
         }
       }
       if (input.charCodeAt(peg$currPos) === 34) {
-        s3 = peg$c90;
+        s3 = peg$c91;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e102); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f75(s2);
+        s0 = peg$f76(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5154,11 +5292,11 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 39) {
-        s1 = peg$c91;
+        s1 = peg$c92;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e102); }
+        if (peg$silentFails === 0) { peg$fail(peg$e103); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -5174,15 +5312,15 @@ function peg$parse(input, options) {
           }
         }
         if (input.charCodeAt(peg$currPos) === 39) {
-          s3 = peg$c91;
+          s3 = peg$c92;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e102); }
+          if (peg$silentFails === 0) { peg$fail(peg$e103); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f76(s2);
+          s0 = peg$f77(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5198,7 +5336,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e103); }
+          if (peg$silentFails === 0) { peg$fail(peg$e104); }
         }
         if (s1 !== peg$FAILED) {
           s2 = [];
@@ -5237,7 +5375,7 @@ function peg$parse(input, options) {
           }
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f77();
+            s0 = peg$f78();
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -5251,7 +5389,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e100); }
+      if (peg$silentFails === 0) { peg$fail(peg$e101); }
     }
 
     return s0;
@@ -5266,11 +5404,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e104); }
+      if (peg$silentFails === 0) { peg$fail(peg$e105); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f78(s1);
+      s1 = peg$f79(s1);
     }
     s0 = s1;
 
@@ -5286,11 +5424,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e105); }
+      if (peg$silentFails === 0) { peg$fail(peg$e106); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f79(s1);
+      s1 = peg$f80(s1);
     }
     s0 = s1;
 
@@ -5302,11 +5440,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 92) {
-      s1 = peg$c92;
+      s1 = peg$c93;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e106); }
+      if (peg$silentFails === 0) { peg$fail(peg$e107); }
     }
     if (s1 !== peg$FAILED) {
       s2 = input.charAt(peg$currPos);
@@ -5318,7 +5456,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f80(s2);
+        s0 = peg$f81(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5339,11 +5477,11 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     s2 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 45) {
-      s3 = peg$c93;
+      s3 = peg$c94;
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e108); }
+      if (peg$silentFails === 0) { peg$fail(peg$e109); }
     }
     if (s3 === peg$FAILED) {
       s3 = null;
@@ -5354,7 +5492,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s5 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e109); }
+      if (peg$silentFails === 0) { peg$fail(peg$e110); }
     }
     if (s5 !== peg$FAILED) {
       while (s5 !== peg$FAILED) {
@@ -5364,7 +5502,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e109); }
+          if (peg$silentFails === 0) { peg$fail(peg$e110); }
         }
       }
     } else {
@@ -5386,7 +5524,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e109); }
+          if (peg$silentFails === 0) { peg$fail(peg$e110); }
         }
         if (s8 !== peg$FAILED) {
           while (s8 !== peg$FAILED) {
@@ -5396,7 +5534,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e109); }
+              if (peg$silentFails === 0) { peg$fail(peg$e110); }
             }
           }
         } else {
@@ -5440,7 +5578,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f81(s1);
+        s0 = peg$f82(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5452,7 +5590,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e107); }
+      if (peg$silentFails === 0) { peg$fail(peg$e108); }
     }
 
     return s0;
@@ -5462,12 +5600,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 4) === peg$c94) {
-      s1 = peg$c94;
+    if (input.substr(peg$currPos, 4) === peg$c95) {
+      s1 = peg$c95;
       peg$currPos += 4;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e110); }
+      if (peg$silentFails === 0) { peg$fail(peg$e111); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -5482,7 +5620,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f82();
+        s0 = peg$f83();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -5493,12 +5631,12 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.substr(peg$currPos, 5) === peg$c66) {
-        s1 = peg$c66;
+      if (input.substr(peg$currPos, 5) === peg$c67) {
+        s1 = peg$c67;
         peg$currPos += 5;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e70); }
+        if (peg$silentFails === 0) { peg$fail(peg$e71); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -5513,7 +5651,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f83();
+          s0 = peg$f84();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5539,7 +5677,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e109); }
+      if (peg$silentFails === 0) { peg$fail(peg$e110); }
     }
     if (s3 !== peg$FAILED) {
       while (s3 !== peg$FAILED) {
@@ -5549,7 +5687,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e109); }
+          if (peg$silentFails === 0) { peg$fail(peg$e110); }
         }
       }
     } else {
@@ -5562,12 +5700,12 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 3) === peg$c95) {
-        s3 = peg$c95;
+      if (input.substr(peg$currPos, 3) === peg$c96) {
+        s3 = peg$c96;
         peg$currPos += 3;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e112); }
+        if (peg$silentFails === 0) { peg$fail(peg$e113); }
       }
       if (s3 === peg$FAILED) {
         s3 = input.charAt(peg$currPos);
@@ -5575,7 +5713,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e113); }
+          if (peg$silentFails === 0) { peg$fail(peg$e114); }
         }
       }
       if (s3 !== peg$FAILED) {
@@ -5591,7 +5729,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e114); }
+          if (peg$silentFails === 0) { peg$fail(peg$e115); }
         }
         peg$silentFails--;
         if (s4 === peg$FAILED) {
@@ -5602,7 +5740,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f84(s1, s2);
+          s0 = peg$f85(s1, s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5618,7 +5756,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e111); }
+      if (peg$silentFails === 0) { peg$fail(peg$e112); }
     }
 
     return s0;
@@ -5632,7 +5770,7 @@ function peg$parse(input, options) {
     s2 = peg$parseLineText();
     s1 = input.substring(s1, peg$currPos);
     peg$savedPos = s0;
-    s1 = peg$f85(s1);
+    s1 = peg$f86(s1);
     s0 = s1;
 
     return s0;
@@ -5649,7 +5787,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e115); }
+        if (peg$silentFails === 0) { peg$fail(peg$e116); }
       }
     }
     while (s1 !== peg$FAILED) {
@@ -5661,7 +5799,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e115); }
+          if (peg$silentFails === 0) { peg$fail(peg$e116); }
         }
       }
     }
@@ -5674,11 +5812,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
-      s1 = peg$c90;
+      s1 = peg$c91;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e101); }
+      if (peg$silentFails === 0) { peg$fail(peg$e102); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -5694,11 +5832,11 @@ function peg$parse(input, options) {
         }
       }
       if (input.charCodeAt(peg$currPos) === 34) {
-        s3 = peg$c90;
+        s3 = peg$c91;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e102); }
       }
       if (s3 !== peg$FAILED) {
         s1 = [s1, s2, s3];
@@ -5714,11 +5852,11 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 39) {
-        s1 = peg$c91;
+        s1 = peg$c92;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e102); }
+        if (peg$silentFails === 0) { peg$fail(peg$e103); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -5734,11 +5872,11 @@ function peg$parse(input, options) {
           }
         }
         if (input.charCodeAt(peg$currPos) === 39) {
-          s3 = peg$c91;
+          s3 = peg$c92;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e102); }
+          if (peg$silentFails === 0) { peg$fail(peg$e103); }
         }
         if (s3 !== peg$FAILED) {
           s1 = [s1, s2, s3];
@@ -5766,7 +5904,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e116); }
+      if (peg$silentFails === 0) { peg$fail(peg$e117); }
     }
     if (s2 !== peg$FAILED) {
       s1 = [s1, s2];
@@ -5787,11 +5925,11 @@ function peg$parse(input, options) {
     s1 = peg$parse_();
     s2 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 35) {
-      s3 = peg$c96;
+      s3 = peg$c97;
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e118); }
+      if (peg$silentFails === 0) { peg$fail(peg$e119); }
     }
     if (s3 !== peg$FAILED) {
       s4 = [];
@@ -5838,7 +5976,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e117); }
+      if (peg$silentFails === 0) { peg$fail(peg$e118); }
     }
 
     return s0;
@@ -5849,16 +5987,16 @@ function peg$parse(input, options) {
 
     peg$silentFails++;
     if (input.charCodeAt(peg$currPos) === 57344) {
-      s0 = peg$c97;
+      s0 = peg$c98;
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e120); }
+      if (peg$silentFails === 0) { peg$fail(peg$e121); }
     }
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e119); }
+      if (peg$silentFails === 0) { peg$fail(peg$e120); }
     }
 
     return s0;
@@ -5869,16 +6007,16 @@ function peg$parse(input, options) {
 
     peg$silentFails++;
     if (input.charCodeAt(peg$currPos) === 57345) {
-      s0 = peg$c98;
+      s0 = peg$c99;
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e122); }
+      if (peg$silentFails === 0) { peg$fail(peg$e123); }
     }
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e121); }
+      if (peg$silentFails === 0) { peg$fail(peg$e122); }
     }
 
     return s0;
@@ -5893,7 +6031,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e123); }
+      if (peg$silentFails === 0) { peg$fail(peg$e124); }
     }
     while (s1 !== peg$FAILED) {
       s0.push(s1);
@@ -5902,7 +6040,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e123); }
+        if (peg$silentFails === 0) { peg$fail(peg$e124); }
       }
     }
 
@@ -5919,7 +6057,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e123); }
+      if (peg$silentFails === 0) { peg$fail(peg$e124); }
     }
     if (s1 !== peg$FAILED) {
       while (s1 !== peg$FAILED) {
@@ -5929,7 +6067,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e123); }
+          if (peg$silentFails === 0) { peg$fail(peg$e124); }
         }
       }
     } else {
@@ -5938,7 +6076,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e124); }
+      if (peg$silentFails === 0) { peg$fail(peg$e125); }
     }
 
     return s0;
