@@ -3,9 +3,9 @@
  * assumption here is a bug (DZ9001), never a user error. The IR is frozen and sorted.
  */
 import type { CheckedProgram, EntityInfo, FieldInfo, ResolvedType } from "../semantic/program";
-import { sqlTypeOf } from "../semantic/check-access";
 import type { Condition, ScopeFilter } from "../syntax/ast";
 import { routeSegment } from "../util/names";
+import { columnType } from "./column-type";
 import {
   OPERATIONS,
   type AccessIR,
@@ -189,7 +189,7 @@ function principalAttributes(entities: readonly EntityIR[], program: CheckedProg
   return [...attrs].sort().map((name) => {
     const field = principal?.fieldsByName.get(name);
     if (!field) throw new Error(`DZ9001: current_user.${name} survived checking without a principal field`);
-    return { name, column: field.name, sqlType: sqlTypeOf(field.type) };
+    return { name, column: field.name, sqlType: columnType(field.type) };
   });
 }
 

@@ -29,6 +29,7 @@ import type { Span } from "../diagnostics/span";
 import { OPERATIONS, type ComparisonOp, type LiteralValue, type Predicate } from "../ir/ir";
 import type { Comparison, Condition, Ident, ScopeFilter, Value } from "../syntax/ast";
 import { closest } from "../util/names";
+import { columnType } from "../ir/column-type";
 import type { EntityInfo, FieldInfo, LinkedProgram, PassResult, ResolvedLeaves, ResolvedType } from "./program";
 
 export interface AccessCheck {
@@ -190,7 +191,7 @@ function resolveValue(
   fail: (d: Diagnostic) => Predicate,
 ): Predicate {
   const group = groupOf(field.type);
-  const column = (v: LiteralValue): Predicate => ({ kind: "column", column: field.name, op, value: v, sqlType: sqlTypeOf(field.type) });
+  const column = (v: LiteralValue): Predicate => ({ kind: "column", column: field.name, op, value: v, sqlType: columnType(field.type) });
   const mismatch = (what: string) => fail(predicateTypeMismatch(value.span, `cannot compare ${field.type.kind} field \`${field.name}\` with ${what}`));
   const ordered = op !== "=" && op !== "!=";
   if (ordered && group === "bool") return fail(predicateTypeMismatch(value.span, `\`${op}\` needs an ordered type; \`${field.name}\` is a bool field`));
@@ -253,27 +254,5 @@ function resolveValue(
     }
     if (groupOf(target.type) !== group) return mismatch(`\`current_user.${attr.name}\` (a ${target.type.kind})`);
     return { kind: "userAttr", column: field.name, op, attr: attr.name };
-  }
-}
-
-/** PostgreSQL type of a stored field. */
-export function sqlTypeOf(t: ResolvedType): string {
-  switch (t.kind) {
-    case "uuid":
-    case "ref":
-      return "uuid";
-    case "str":
-    case "text":
-    case "email":
-    case "enum":
-      return "text";
-    case "int":
-      return "integer";
-    case "bool":
-      return "boolean";
-    case "date":
-      return "date";
-    case "datetime":
-      return "timestamptz";
   }
 }

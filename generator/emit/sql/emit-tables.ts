@@ -13,10 +13,10 @@
  * );
  * ```
  */
-import type { DefaultIR, EntityIR, FieldIR, PrincipalIR } from "../../ir/ir";
-import { columnType } from "./column-type";
+import type { EntityIR, FieldIR, PrincipalIR } from "../../ir/ir";
+import { columnType } from "../../ir/column-type";
+import { defaultExpression } from "./default-expression";
 import { objectName } from "./object-name";
-import { assertNever } from "./predicate";
 import { quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";
 
@@ -45,25 +45,6 @@ function columnDefinition(f: FieldIR): string {
   return parts.join(" ");
 }
 
-function defaultExpression(d: DefaultIR): string {
-  switch (d.kind) {
-    case "literal":
-      return quoteLiteral(d.value);
-    case "generated":
-      switch (d.fn) {
-        case "uuid":
-          return "gen_random_uuid()";
-        case "now":
-          return "now()";
-        case "today":
-          return "CURRENT_DATE";
-        default:
-          return assertNever(d.fn);
-      }
-    default:
-      return assertNever(d);
-  }
-}
 
 function fieldConstraints(table: string, f: FieldIR): string[] {
   const col = quoteIdent(f.column);

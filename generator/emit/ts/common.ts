@@ -20,8 +20,8 @@ import {
   type TypeAliasDeclarationStructure,
   type WriterFunction,
 } from "ts-morph";
-import type { AppIR, DefaultIR, EntityIR, FieldIR, FieldTypeIR } from "../../ir/ir";
-import { quoteLiteral } from "../sql/quote";
+import type { AppIR, EntityIR, FieldIR, FieldTypeIR } from "../../ir/ir";
+import { defaultExpression } from "../sql/default-expression";
 import { assertNever } from "../sql/predicate";
 import { tsHeader, type EmitContext } from "../types";
 
@@ -294,51 +294,12 @@ export function enumUnion(values: readonly string[]): string {
     .join(" | ");
 }
 
-/** The PostgreSQL type of a column, for typed parameters in probes. */
-export function pgType(type: FieldTypeIR): string {
-  switch (type.kind) {
-    case "uuid":
-    case "ref":
-      return "uuid";
-    case "str":
-    case "text":
-    case "email":
-    case "enum":
-      return "text";
-    case "int":
-      return "integer";
-    case "bool":
-      return "boolean";
-    case "date":
-      return "date";
-    case "datetime":
-      return "timestamptz";
-    default:
-      return assertNever(type);
-  }
-}
 
-/**
- * The SQL text of a column's DB default, e.g. `'open'`, `now()`; null when it has none. Same
- * rule as emit/sql (the `DEFAULT` clause comes from the IR's `default` alone).
- */
+/** The SQL text of a column's DB default, e.g. `'open'`, `now()`; null when it has none. */
 export function defaultSql(field: FieldIR): string | null {
   return field.default === null ? null : defaultExpression(field.default);
 }
 
-function defaultExpression(d: DefaultIR): string {
-  if (d.kind === "literal") return quoteLiteral(d.value);
-  switch (d.fn) {
-    case "uuid":
-      return "gen_random_uuid()";
-    case "now":
-      return "now()";
-    case "today":
-      return "CURRENT_DATE";
-    default:
-      return assertNever(d.fn);
-  }
-}
 
 /** True when an INSERT may omit the column (kysely-codegen's `Generated<T>`). */
 export function hasDbDefault(field: FieldIR): boolean {

@@ -10,7 +10,8 @@
 import type { AppIR, EntityIR, FieldIR } from "../../ir/ir";
 import { objectName } from "../sql/object-name";
 import type { EmitContext, GeneratedFile } from "../types";
-import { callerDefaultFields, createProject, defaultSql, entityDir, enumUnion, lines, pgType, renderSource, str, type FileBuilder } from "./common";
+import { callerDefaultFields, createProject, defaultSql, entityDir, enumUnion, lines, renderSource, str, type FileBuilder } from "./common";
+import { columnType } from "../../ir/column-type";
 
 export function routesPath(entity: EntityIR): string {
   return `src/generated/${entityDir(entity)}/routes.ts`;
@@ -138,7 +139,7 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
           w.write("[").newLine();
           w.indent(() => {
             for (const f of entity.fields) {
-              w.writeLine(`{ name: ${str(f.column)}, type: ${str(pgType(f.type))}, absent: ${str(defaultSql(f) ?? "NULL")} },`);
+              w.writeLine(`{ name: ${str(f.column)}, type: ${str(columnType(f.type))}, absent: ${str(defaultSql(f) ?? "NULL")} },`);
             }
           });
           w.write("]");
