@@ -1,7 +1,8 @@
 /**
  * The whole pipeline, in order (DESIGN.md §1):
  *
- *   parse (+ unsupported constructs) → link (merge modules, resolve entities, principal) → check (access)
+ *   parse (+ unsupported constructs) → link (merge modules, resolve entities, principal)
+ *         → check (access, entity lines, invariants, transitions, tenancy, events, audit, personas)
  *         → lower → emit (project, sql, ts) → [write, in cli.ts]
  *
  * Each stage reports all its diagnostics; the pipeline stops after a stage that reported an
@@ -15,6 +16,13 @@ import type { AppIR } from "./ir/ir";
 import { lower } from "./ir/lower";
 import type { ProjectInput } from "./read-project";
 import { checkAccess } from "./semantic/check-access";
+import { checkAudit } from "./semantic/check-audit";
+import { checkEntityLines } from "./semantic/check-entity-lines";
+import { checkEvents } from "./semantic/check-events";
+import { checkInvariants } from "./semantic/check-invariants";
+import { checkPersonas } from "./semantic/check-personas";
+import { checkTenancy } from "./semantic/check-tenancy";
+import { checkTransitions } from "./semantic/check-transitions";
 import { mergeModules } from "./semantic/merge-modules";
 import type { CheckedProgram, GeneratorOptions, LinkedProgram, ParsedProject } from "./semantic/program";
 import { resolveEntities } from "./semantic/resolve-entities";
@@ -71,9 +79,25 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
 
   // ── check ──
   const access = checkAccess(linked);
-  diagnostics.push(...access.diagnostics);
+  const entityLines = checkEntityLines(linked);
+  const invariants = checkInvariants(linked);
+  const transitions = checkTransitions(linked);
+  const tenancy = checkTenancy(linked);
+  const events = checkEvents(linked);
+  const audit = checkAudit(linked);
+  const personaRoles = checkPersonas(linked, [...transitions.value.roleRefs, ...audit.value.roleRefs]);
+  diagnostics.push(...access.diagnostics, ...entityLines.diagnostics, ...invariants.diagnostics, ...transitions.diagnostics);
+  diagnostics.push(...tenancy.diagnostics, ...events.diagnostics, ...audit.diagnostics, ...personaRoles.diagnostics);
   if (hasErrors(diagnostics)) return done(ast, null);
-  const checked: CheckedProgram = { ...linked, leaves: access.value.leaves, roles: access.value.roles };
+  const rules = {
+    stateFields: transitions.value.stateFields,
+    invariants: invariants.value,
+    tenancy: tenancy.value,
+    events: events.value,
+    fieldHistory: audit.value.fieldHistory,
+  };
+  const roles = [...new Set([...access.value.roles, ...personaRoles.value])].sort();
+  const checked: CheckedProgram = { ...linked, leaves: access.value.leaves, roles, rules };
 
   // ── lower ──
   try {

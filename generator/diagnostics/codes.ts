@@ -122,6 +122,8 @@ export const nonAsciiIdentifier = (span: Span) =>
 export const unknownFieldType = (span: Span, type: string, suggestion?: string) =>
   diagnostic("DZ1010", `unknown field type ${q(type)}`, span, suggestion ? { help: `use ${q(suggestion)}` } : {});
 export const badModifier = (span: Span, message: string) => diagnostic("DZ1011", message, span);
+export const expressionSyntaxError = (span: Span, found: string, expected: string) =>
+  diagnostic("DZ1040", `expression syntax error: unexpected ${found}; expected ${expected}`, span);
 export const headerAfterDeclarations = (span: Span, keyword: string) =>
   diagnostic("DZ1020", `${q(keyword)} after the first declaration is ignored`, span);
 export const scopeRuleWithoutAs = (span: Span, hint?: string) =>
@@ -205,3 +207,46 @@ export const invalidSize = (span: Span, message: string) => diagnostic("DZ4014",
 // ── DZ9xxx internal ──────────────────────────────────────────────────────────────────────────
 export const internalError = (message: string) =>
   diagnostic("DZ9001", `internal error: ${message} (a bug: please report it with --emit ir output)`, undefined);
+
+// ── DZ3xxx FK paths and `via` junctions (DSL.md §6.6, §6.7) ──────────────────────────────────
+export const pathTooLong = (span: Span, path: string, hops: number) =>
+  diagnostic("DZ3009", `FK path ${q(path)} has ${hops} hops; at most 4 are allowed`, span, {
+    help: "shorten the path, e.g. with a `via` junction or a denormalised ref",
+  });
+export const pathSegmentViaId = (span: Span, segment: string, entity: string) =>
+  diagnostic("DZ3018", `${q(segment)} is not a field of entity ${entity}; resolved to the ref ${q(`${segment}_id`)}`, span, {
+    help: `write ${q(`${segment}_id`)}`,
+  });
+export const badViaBinding = (span: Span, message: string, help?: string) =>
+  diagnostic("DZ3005", message, span, help ? { help } : {});
+
+// ── Entity rules, tenancy, events, audit, personas (DSL.md §4.7–4.10, §5, §7–§9) ──────────────
+export const unresolvedName = (span: Span, name: string, suggestion?: string) =>
+  diagnostic("DZ2013", `${q(name)} is neither a field of this entity nor a value of the enum it is compared with`, span,
+    suggestion ? { help: `did you mean ${q(suggestion)}?` } : {});
+export const unknownFunction = (span: Span, fn: string, suggestion?: string) =>
+  diagnostic("DZ2013", `unknown function ${q(fn)}`, span, suggestion ? { help: `did you mean ${q(suggestion)}?` } : {});
+export const enumLiteralShadowsField = (span: Span, name: string, field: string) =>
+  diagnostic("DZ3015", `${q(name)} is read as a value of the enum ${q(field)}, although a field has that name`, span, {
+    help: "quote it to compare with the text, or rename the field",
+  });
+export const badInvariant = (span: Span, message: string) => diagnostic("DZ4008", message, span);
+export const noStateField = (span: Span, message: string, values?: readonly string[]) =>
+  diagnostic("DZ4007", message, span, values ? { notes: [{ message: `values: ${values.join(", ")}` }] } : {});
+export const badIndexField = (span: Span, message: string) => diagnostic("DZ4012", message, span);
+/** DSL.md §4.1 makes an unknown `display_field` a warning, unlike every other DZ2003. */
+export const unknownDisplayField = (span: Span, entity: string, field: string, suggestion?: string): Diagnostic => ({
+  ...unknownField(span, entity, field, suggestion),
+  severity: "warning",
+});
+export const badAuditOperation = (span: Span, op: string) =>
+  diagnostic("DZ1011", `${q(op)} is not an operation (audit lists name create, read, update, delete, list)`, span);
+export const tenancyError = (span: Span, message: string, other?: Span) =>
+  diagnostic("DZ4009", message, span, other ? { notes: [{ message: "the other one is here", span: other }] } : {});
+export const tenancyWithoutRoot = (span: Span) =>
+  diagnostic("DZ4010", "`tenancy:` has no effect: no entity declares `archetype: tenant`", span, {
+    help: "add `archetype: tenant` to the entity whose rows are the tenants",
+  });
+export const unknownEventOrTopic = (span: Span, kind: "event" | "topic", name: string, suggestion?: string) =>
+  diagnostic("DZ2009", `unknown ${kind} ${q(name)}`, span, suggestion ? { help: `did you mean ${q(suggestion)}?` } : {});
+export const eventFieldProblem = (span: Span, message: string) => diagnostic("DZ4013", message, span);

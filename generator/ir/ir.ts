@@ -20,6 +20,8 @@ export interface AppIR {
   readonly principal: PrincipalIR;
   /** Source files of the spec, project-relative, sorted. Used for headers and the lock file. */
   readonly sources: readonly string[];
+  /** Tenancy, event model and field history (absent in hand-built IR). */
+  readonly rules?: AppRulesIR;
 }
 
 export interface PersonaIR {
@@ -59,6 +61,8 @@ export interface EntityIR {
   /** Stored fields in declaration order, `id` first. */
   readonly fields: readonly FieldIR[];
   readonly access: AccessIR;
+  /** Indexes, invariants, transitions, audit, publish (absent in hand-built IR). */
+  readonly rules?: EntityRulesIR;
 }
 
 export interface FieldIR {
@@ -151,8 +155,197 @@ export type Predicate =
       readonly op: ComparisonOp;
       readonly attr: string;
     }
+  | PathCheck
+  | ExistsCheck
   | { readonly kind: "and"; readonly children: readonly Predicate[] }
   | { readonly kind: "or"; readonly children: readonly Predicate[] }
   | { readonly kind: "not"; readonly child: Predicate };
 
 export type PredicateKind = Predicate["kind"];
+
+/** One FK hop: the `ref` column read on the current table and the table it references. */
+export interface PathHop {
+  readonly column: string;
+  readonly table: string;
+}
+
+/**
+ * A stored column reached from a start table by following FK hops (DSL.md §6.6): `column` is a
+ * column of the last hop's table, or of the start table when `hops` is empty. `sqlType` is its
+ * PostgreSQL type.
+ */
+export interface ColumnPath {
+  readonly hops: readonly PathHop[];
+  readonly column: string;
+  readonly sqlType: string;
+}
+
+/** What a path's terminal column is compared with. `null` with `=`/`!=` means IS [NOT] NULL. */
+export type PathValue =
+  | { readonly kind: "literal"; readonly value: LiteralValue }
+  | { readonly kind: "userAttr"; readonly attr: string };
+
+/**
+ * `a.b.c op v` (DSL.md §6.6): follow at least one `ref` hop from the scoped row, starting with the
+ * scoped table's column `hops[0].column`, and compare the terminal column. A trailing `.id` never
+ * appears here: it was normalised to the FK column itself.
+ */
+export interface PathCheck extends ColumnPath {
+  readonly kind: "path";
+  readonly op: ComparisonOp;
+  readonly value: PathValue;
+}
+
+/**
+ * `[not] via J(bindings)` (DSL.md §6.7): a row of the junction table exists whose bindings hold.
+ * Paths start at the junction table. Entity bindings correlate the junction row with a column of
+ * the scoped row (always `=`); principal bindings compare with `current_user[.attr]`; null
+ * bindings test IS [NOT] NULL. Bindings keep their written order within each list.
+ */
+export interface ExistsCheck {
+  readonly kind: "exists";
+  readonly junction: { readonly entity: string; readonly table: string };
+  readonly entityBindings: readonly { readonly path: ColumnPath; readonly column: string }[];
+  readonly principalBindings: readonly { readonly path: ColumnPath; readonly op: ComparisonOp; readonly attr: string }[];
+  readonly nullBindings: readonly { readonly path: ColumnPath; readonly op: "=" | "!=" }[];
+  readonly negated: boolean;
+}
+
+// ── Entity rules, tenancy, events, audit (DSL.md §4.7–4.10, §5, §7–§9) ───────────────────────
+// Lowered by ir/lower-rules.ts. Emitters may ignore them until they generate these constructs.
+
+/** Entity-level rules beyond fields and access. */
+export interface EntityRulesIR {
+  /** `index`/`unique` lines, identical lines merged, in declaration order. */
+  readonly indexes: readonly IndexIR[];
+  readonly invariants: readonly InvariantIR[];
+  /** null when the entity has no `transitions:` block. */
+  readonly stateMachine: StateMachineIR | null;
+  /** Operations whose access decisions are logged (`audit:`, DSL.md §9.1); empty when off. */
+  readonly auditOperations: readonly Operation[];
+  readonly publishes: readonly PublishIR[];
+  /** `archetype:` value, if any (`tenant` is the tenant root, §7). */
+  readonly archetype: string | null;
+}
+
+export interface IndexIR {
+  readonly unique: boolean;
+  /** Columns in order (a money field contributes `<f>_currency, <f>_minor`). */
+  readonly columns: readonly string[];
+}
+
+/** `transitions:` (DSL.md §4.9): the edges over the state field. */
+export interface StateMachineIR {
+  readonly field: string;
+  /** Exact edges first, then `*` edges, each group in declaration order. */
+  readonly transitions: readonly TransitionIR[];
+}
+
+export interface TransitionIR {
+  /** null for `*`. */
+  readonly from: string | null;
+  readonly to: string;
+  /** Roles of the edge's `role(…)` constraints (ORed); empty means any caller. */
+  readonly roles: readonly string[];
+  /** Fields that must be non-null and non-empty on the destination row. */
+  readonly requires: readonly string[];
+  /** False for `auto after …` without `or manual`, and for edges with a `guard:` (fail-closed in v1). */
+  readonly availableToApi: boolean;
+  /** `auto after` delay (LATER: no scheduler), e.g. `7 days`. */
+  readonly autoAfter: string | null;
+}
+
+export interface InvariantIR {
+  /** `ck_<t>_<code>` / `ck_<t>_inv_<n>` suffix: the `code:` or `inv_<n>`. */
+  readonly name: string;
+  readonly code: string | null;
+  /** The `message:`, else the expression as written. */
+  readonly message: string;
+  readonly expr: ExprIR;
+  /** True when it can be a CHECK constraint (own columns, literals, time-independent functions). */
+  readonly rowLocal: boolean;
+}
+
+/** The expression language (DSL.md §4.11) after name resolution; SQL three-valued semantics. */
+export type ExprIR =
+  | { readonly kind: "literal"; readonly value: LiteralValue }
+  | { readonly kind: "enumLiteral"; readonly value: string }
+  | { readonly kind: "duration"; readonly amount: number; readonly unit: "min" | "h" | "d" | "w" | "m" | "y" }
+  | { readonly kind: "column"; readonly column: string }
+  /** A dotted reference: follow the `ref` columns of `refs`, read `column` at the end. */
+  | { readonly kind: "refPath"; readonly refs: readonly string[]; readonly column: string }
+  | { readonly kind: "compare"; readonly op: ComparisonOp; readonly left: ExprIR; readonly right: ExprIR }
+  | { readonly kind: "isNull"; readonly negated: boolean; readonly operand: ExprIR }
+  | { readonly kind: "in"; readonly negated: boolean; readonly operand: ExprIR; readonly items: readonly ExprIR[] }
+  | { readonly kind: "and"; readonly operands: readonly ExprIR[] }
+  | { readonly kind: "or"; readonly operands: readonly ExprIR[] }
+  | { readonly kind: "not"; readonly operand: ExprIR }
+  | { readonly kind: "arith"; readonly op: "+" | "-" | "*" | "/" | "%"; readonly left: ExprIR; readonly right: ExprIR }
+  | { readonly kind: "negate"; readonly operand: ExprIR }
+  /** `today()`, `now()`, `days_since(x)`, `concat(…)`, … (names as written, bare `today`/`now` included). */
+  | { readonly kind: "call"; readonly fn: string; readonly args: readonly ExprIR[] }
+  | { readonly kind: "case"; readonly branches: readonly { readonly when: ExprIR; readonly then: ExprIR }[]; readonly otherwise: ExprIR };
+
+export type ExprKind = ExprIR["kind"];
+
+/** `publish E when …` (DSL.md §8). */
+export interface PublishIR {
+  readonly event: string;
+  readonly when:
+    | { readonly kind: "created" }
+    | { readonly kind: "updated" }
+    | { readonly kind: "deleted" }
+    | { readonly kind: "changed"; readonly field: string };
+}
+
+/** `tenancy:` (DSL.md §7); `active` only with mode shared_schema and exactly one tenant root. */
+export interface TenancyIR {
+  readonly mode: "single" | "shared_schema" | "schema_per_tenant" | "database_per_tenant";
+  readonly partitionKey: string;
+  readonly excluded: readonly string[];
+  /** The entity with `archetype: tenant`, or null. */
+  readonly root: string | null;
+  readonly active: boolean;
+}
+
+/** `event_model:` (DSL.md §8.1), topics and events sorted by name. */
+export interface EventModelIR {
+  readonly topics: readonly TopicIR[];
+  readonly events: readonly EventIR[];
+}
+
+export interface TopicIR {
+  readonly name: string;
+  /** Retention in days (`m` = 30, `y` = 365 here); default 7. 0 keeps forever. */
+  readonly retentionDays: number;
+  readonly partitionKey: string;
+}
+
+export interface EventIR {
+  readonly name: string;
+  /** `default` when omitted. */
+  readonly topic: string;
+  readonly version: string;
+  /** The entity whose row is the payload (`payload: E`), or null. */
+  readonly payloadEntity: string | null;
+  readonly fields: readonly { readonly name: string; readonly type: string; readonly required: boolean }[];
+}
+
+/** `audit on E:` (DSL.md §9.2). */
+export interface FieldHistoryIR {
+  readonly entity: string;
+  /** Tracked fields; empty means all stored fields. */
+  readonly fields: readonly string[];
+  /** Roles that may read the history; empty means not exposed over HTTP. */
+  readonly showTo: readonly string[];
+  /** Days; 0 keeps forever. */
+  readonly retentionDays: number;
+}
+
+/** The app-level constructs of issue 3, next to the entities. */
+export interface AppRulesIR {
+  readonly tenancy: TenancyIR | null;
+  readonly eventModel: EventModelIR;
+  /** Sorted by entity name. */
+  readonly fieldHistory: readonly FieldHistoryIR[];
+}

@@ -6,6 +6,7 @@ import type { CheckedProgram, EntityInfo, FieldInfo, ResolvedType } from "../sem
 import type { Condition, ScopeFilter } from "../syntax/ast";
 import { routeSegment } from "../util/names";
 import { columnType } from "./column-type";
+import { lowerAppRules, lowerEntityRules } from "./lower-rules";
 import {
   OPERATIONS,
   type AccessIR,
@@ -34,6 +35,7 @@ export function lower(program: CheckedProgram): AppIR {
       attributes: principalAttributes(entities, program),
     },
     sources: program.project.files.map((f) => f.path),
+    rules: lowerAppRules(program),
   };
   return deepFreeze(app);
 }
@@ -49,6 +51,7 @@ function lowerEntity(entity: EntityInfo, program: CheckedProgram): EntityIR {
     route: routeSegment(entity.name),
     fields: entity.fields.map((f) => lowerField(f, program, scoped)),
     access,
+    rules: lowerEntityRules(entity, program),
   };
 }
 
@@ -158,11 +161,18 @@ function lowerFilter(f: ScopeFilter, program: CheckedProgram): Predicate {
   }
 }
 
+/** Scoped-table columns a scope compares or uses as its first FK hop (they get an index, §6.10). */
 function collectColumns(p: Predicate, into: Set<string>): void {
   switch (p.kind) {
     case "column":
     case "userAttr":
       into.add(p.column);
+      return;
+    case "path":
+      into.add(p.hops[0]!.column);
+      return;
+    case "exists":
+      for (const b of p.entityBindings) into.add(b.column);
       return;
     case "and":
     case "or":
@@ -181,6 +191,8 @@ function principalAttributes(entities: readonly EntityIR[], program: CheckedProg
   const attrs = new Set<string>();
   const visit = (p: Predicate): void => {
     if (p.kind === "userAttr" && p.attr !== "id") attrs.add(p.attr);
+    else if (p.kind === "path" && p.value.kind === "userAttr" && p.value.attr !== "id") attrs.add(p.value.attr);
+    else if (p.kind === "exists") p.principalBindings.forEach((b) => b.attr !== "id" && attrs.add(b.attr));
     else if (p.kind === "and" || p.kind === "or") p.children.forEach(visit);
     else if (p.kind === "not") visit(p.child);
   };

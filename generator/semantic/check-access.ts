@@ -1,23 +1,31 @@
 /**
- * Checks `permit:`/`forbid:`/`scope:` of every entity (DSL.md §6.2–6.4) and resolves each scope
+ * Checks `permit:`/`forbid:`/`scope:` of every entity (DSL.md §6.2–6.7) and resolves each scope
  * leaf to its IR predicate. Guarantees: after this pass, every operation name is valid, permit
- * conditions only test roles, every scope leaf in `leaves` names a stored field of its entity
- * compared with a value of a matching type, and every `current_user.attr` names a stored field of
- * the principal. Leaves this version cannot compile yet are reported (DZ1902/DZ3013) and resolve
- * to FALSE, so access stays fail-closed.
+ * conditions only test roles, every scope leaf in `leaves` compares a stored field of its entity —
+ * or the terminal field of an FK path of at most 4 `ref` hops (§6.6) — with a value of a matching
+ * type, every `via` names an entity and has at least one entity and one principal binding with
+ * resolved paths (§6.7), and every `current_user.attr` names a stored field of the principal.
+ * Leaves this version cannot compile yet are reported (DZ1902/DZ3013) and resolve to FALSE, so
+ * access stays fail-closed. (`via` combined with and/or never gets here: the grammar reports it
+ * as DZ3004.)
  */
 import {
+  badViaBinding,
   bareNameIsField,
   constructLater,
   entityDefaultDeny,
   falseInForbid,
   fieldConditionInPermit,
+  fkPathNotFound,
   nonPrincipalUserCompare,
   notAnEnumValue,
+  pathSegmentViaId,
+  pathTooLong,
   predicateTypeMismatch,
   roleInScope,
   scopeRuleWithoutAs,
   unexpectedToken,
+  unknownEntity,
   unknownField,
   unknownRole,
   unknownUserAttribute,
@@ -26,8 +34,8 @@ import {
 } from "../diagnostics/codes";
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { Span } from "../diagnostics/span";
-import { OPERATIONS, type ComparisonOp, type LiteralValue, type Predicate } from "../ir/ir";
-import type { Comparison, Condition, Ident, ScopeFilter, Value } from "../syntax/ast";
+import { OPERATIONS, type ColumnPath, type ComparisonOp, type ExistsCheck, type LiteralValue, type PathHop, type Predicate } from "../ir/ir";
+import type { Comparison, Condition, Ident, ScopeFilter, Value, ViaFilter } from "../syntax/ast";
 import { closest } from "../util/names";
 import { columnType } from "../ir/column-type";
 import type { EntityInfo, FieldInfo, LinkedProgram, PassResult, ResolvedLeaves, ResolvedType } from "./program";
@@ -109,8 +117,7 @@ function resolveFilter(f: ScopeFilter, entity: EntityInfo, program: LinkedProgra
     case "all":
       return;
     case "via":
-      diagnostics.push(constructLater(f.span, f.negated ? "not via" : "via", f.junction.name));
-      leaves.set(f, FALSE);
+      leaves.set(f, resolveVia(f, entity, program, diagnostics));
       return;
     case "or":
     case "and":
@@ -141,19 +148,224 @@ function resolveComparison(c: Comparison, entity: EntityInfo, program: LinkedPro
   const lhs = c.lhs;
   if (lhs.kind === "call") return fail(diagnostic("DZ3016", `function call \`${lhs.fn.name}(…)\` is not allowed in a scope predicate`, lhs.span));
   if (lhs.polyType !== null) return fail(diagnostic("DZ3013", "a polymorphic path `f[T].x` is not implemented in this version and is always false", lhs.span));
-  if (lhs.segments.length > 1) return fail(constructLater(lhs.span, "FK path", lhs.segments.map((s) => s.name).join(".")));
 
-  const name = lhs.segments[0]!;
-  const field = entity.fieldsByName.get(name.name);
-  if (!field) return fail(unknownField(name.span, entity.name, name.name, closest(name.name, entity.fieldsByName.keys())));
+  const path = resolvePath(lhs.segments, lhs.span, entity, program, diagnostics);
+  if (path === null) return FALSE;
+  const { field, owner } = path;
 
+  let leaf: Predicate;
   if (c.op === null || c.value === null) {
     if (field.type.kind !== "bool") return fail(predicateTypeMismatch(c.span, `\`${field.name}\` alone means \`${field.name} = true\`, but it is a ${field.type.kind} field`));
-    return { kind: "column", column: field.name, op: "=", value: true, sqlType: "boolean" };
+    leaf = { kind: "column", column: field.name, op: "=", value: true, sqlType: "boolean" };
+  } else {
+    if (c.op === "in" || c.op === "not in") return fail(constructLater(c.span, c.op, null));
+    leaf = resolveValue(c.value, field, normaliseOp(c.op), owner, program, diagnostics, fail);
   }
-  if (c.op === "in" || c.op === "not in") return fail(constructLater(c.span, c.op, null));
-  const op = normaliseOp(c.op);
-  return resolveValue(c.value, field, op, entity, program, diagnostics, fail);
+  if (path.hops.length === 0) return leaf;
+  const sqlType = columnType(field.type);
+  switch (leaf.kind) {
+    case "column":
+      return { kind: "path", hops: path.hops, column: field.name, sqlType, op: leaf.op, value: { kind: "literal", value: leaf.value } };
+    case "userAttr":
+      return { kind: "path", hops: path.hops, column: field.name, sqlType, op: leaf.op, value: { kind: "userAttr", attr: leaf.attr } };
+    default:
+      return leaf; // FALSE after an error
+  }
+}
+
+/** An LHS or binding path after resolution: the hops walked and the field compared. */
+interface ResolvedPath {
+  readonly hops: readonly PathHop[];
+  /** The compared field; after `x.id` normalisation, the FK field `x` itself. */
+  readonly field: FieldInfo;
+  /** The entity `field` belongs to. */
+  readonly owner: EntityInfo;
+}
+
+const MAX_HOPS = 4;
+const FOLLOWABLE = "FK paths follow only `ref`/`belongs_to` fields";
+
+/**
+ * Resolves `s1.….sn` from `start` (DSL.md §6.6): s1…s(n-1) are `ref` fields, sn a stored field;
+ * a missing `si` falls back to a ref `si_id` (DZ3018); a trailing `id` after a hop is normalised
+ * to that hop's FK column. Reports DZ3009 over 4 hops, else DZ3002 naming the whole path, the
+ * failing segment and the entity where it fails (single fields keep DZ2003). Null after an error.
+ */
+function resolvePath(segments: readonly Ident[], span: Span, start: EntityInfo, program: LinkedProgram, diagnostics: Diagnostic[]): ResolvedPath | null {
+  const text = segments.map((s) => s.name).join(".");
+  if (segments.length - 1 > MAX_HOPS) {
+    diagnostics.push(pathTooLong(span, text, segments.length - 1));
+    return null;
+  }
+  const hops: PathHop[] = [];
+  const hopFields: FieldInfo[] = [];
+  const walked: string[] = [];
+  let current = start;
+  const notFound = (segment: Ident, why: string, suggestion?: string): null => {
+    if (segments.length === 1) diagnostics.push(unknownField(segment.span, current.name, segment.name, suggestion));
+    else {
+      const walk = walked.length === 0 ? "" : ` (walked ${[...walked, current.name].join(" → ")})`;
+      diagnostics.push(fkPathNotFound(span, text, `${why}${walk}`, suggestion));
+    }
+    return null;
+  };
+
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const terminal = i === segments.length - 1;
+    const field = lookupField(current, segment, diagnostics);
+    if (field === null) {
+      const declared = declaredKind(current, segment.name);
+      if (declared !== null) {
+        const why = terminal ? ", which a scope predicate cannot compare" : `; ${FOLLOWABLE}${/^(has_|embeds)/.test(declared) ? " (use `via`)" : ""}`;
+        return notFound(segment, `\`${segment.name}\` is a ${declared} of entity ${current.name}${why}`);
+      }
+      const candidates = terminal ? current.fieldsByName.keys() : refFieldNames(current);
+      return notFound(segment, `\`${segment.name}\` is not a field of entity ${current.name}`, closest(segment.name, candidates));
+    }
+    if (terminal) {
+      if (field.name === "id" && hops.length > 0) {
+        // `x.id` is the FK value `x` itself: no need to read the referenced table.
+        hops.pop();
+        walked.pop();
+        const fk = hopFields.pop()!;
+        const owner = hops.length === 0 ? start : program.entitiesByName.get(entityOfRef(hopFields[hopFields.length - 1]!))!;
+        return { hops, field: fk, owner };
+      }
+      return { hops, field, owner: current };
+    }
+    if (field.type.kind !== "ref") {
+      return notFound(segment, `\`${field.name}\` is a ${field.type.kind} field of entity ${current.name}, not a \`ref\`; ${FOLLOWABLE}`, closest(segment.name, refFieldNames(current)));
+    }
+    const target = program.entitiesByName.get(field.type.entity)!;
+    hops.push({ column: field.name, table: target.table });
+    hopFields.push(field);
+    walked.push(`${current.name}.${field.name}`);
+    current = target;
+  }
+  return null; // unreachable: the loop returns at the terminal segment
+}
+
+/** `segment` as a stored field of `entity`, or the ref `segment_id` with DZ3018; null if neither. */
+function lookupField(entity: EntityInfo, segment: Ident, diagnostics: Diagnostic[]): FieldInfo | null {
+  const field = entity.fieldsByName.get(segment.name);
+  if (field) return field;
+  const fallback = entity.fieldsByName.get(`${segment.name}_id`);
+  if (fallback && fallback.type.kind === "ref") {
+    diagnostics.push(pathSegmentViaId(segment.span, segment.name, entity.name));
+    return fallback;
+  }
+  return null;
+}
+
+function entityOfRef(field: FieldInfo): string {
+  if (field.type.kind !== "ref") throw new Error("DZ9001: FK hop through a non-ref field");
+  return field.type.entity;
+}
+
+function refFieldNames(entity: EntityInfo): string[] {
+  return entity.fields.filter((f) => f.type.kind === "ref").map((f) => f.name);
+}
+
+/** What a declared field that has no column is (`has_many relation`, `money field`, …), or null. */
+function declaredKind(entity: EntityInfo, name: string): string | null {
+  for (const m of entity.decl.members) {
+    if (m.kind !== "field" || m.name.name !== name) continue;
+    const t = m.type;
+    if ("relation" in t) return `${t.relation.name} relation`;
+    if (t.kind === "namedType") return `${t.name.name} field`;
+    if (t.kind === "computedType") return "computed field";
+    return "field";
+  }
+  return null;
+}
+
+/**
+ * `[not] via J(bindings)` → ExistsCheck (DSL.md §6.7). Each binding path starts at J; a target
+ * `current_user[.attr]` makes a principal binding, `null`/`None` a null binding, `id` or a field of
+ * the scoped entity an entity binding (only with `=`). At least one entity and one principal
+ * binding are required. FALSE after an error.
+ */
+function resolveVia(f: ViaFilter, entity: EntityInfo, program: LinkedProgram, diagnostics: Diagnostic[]): Predicate {
+  const junction = program.entitiesByName.get(f.junction.name);
+  if (!junction) {
+    diagnostics.push(unknownEntity(f.junction.span, f.junction.name, closest(f.junction.name, program.entitiesByName.keys())));
+    return FALSE;
+  }
+  const entityBindings: ExistsCheck["entityBindings"][number][] = [];
+  const principalBindings: ExistsCheck["principalBindings"][number][] = [];
+  const nullBindings: ExistsCheck["nullBindings"][number][] = [];
+  let ok = true;
+  const fail = (d: Diagnostic): Predicate => {
+    diagnostics.push(d);
+    ok = false;
+    return FALSE;
+  };
+  const targets = `\`current_user\`, \`current_user.<attr>\`, \`null\`, \`id\` or a field of ${entity.name}`;
+
+  for (const b of f.bindings) {
+    const pathSpan: Span = { file: b.span.file, start: b.path[0]!.span.start, end: b.path[b.path.length - 1]!.span.end };
+    const resolved = resolvePath(b.path, pathSpan, junction, program, diagnostics);
+    if (resolved === null) {
+      ok = false;
+      continue;
+    }
+    const path: ColumnPath = { hops: resolved.hops, column: resolved.field.name, sqlType: columnType(resolved.field.type) };
+    const target = b.target;
+    switch (target.kind) {
+      case "currentUser":
+      case "null": {
+        const leaf = resolveValue(target, resolved.field, b.op, resolved.owner, program, diagnostics, fail);
+        if (leaf.kind === "userAttr") principalBindings.push({ path, op: b.op, attr: leaf.attr });
+        else if (leaf.kind === "column") nullBindings.push({ path, op: b.op });
+        break;
+      }
+      case "name": {
+        const scoped = entity.fieldsByName.get(target.name);
+        if (!scoped) {
+          const suggestion = closest(target.name, entity.fieldsByName.keys());
+          fail(badViaBinding(target.span, `\`${target.name}\` is not a field of entity ${entity.name}; a \`via\` binding compares with ${targets}`, suggestion ? `did you mean \`${suggestion}\`?` : undefined));
+          break;
+        }
+        if (b.op !== "=") {
+          fail(badViaBinding(b.span, `a binding to the scoped row must use \`=\`, not \`${b.op}\``, "`!=` is allowed only for bindings to `current_user` and `null`"));
+          break;
+        }
+        const mismatch = bindingMismatch(resolved, scoped, entity);
+        if (mismatch !== null) {
+          fail(predicateTypeMismatch(target.span, mismatch));
+          break;
+        }
+        entityBindings.push({ path, column: scoped.name });
+        break;
+      }
+      default:
+        fail(badViaBinding(target.span, `a \`via\` binding compares with ${targets}`));
+    }
+  }
+  if (!ok) return FALSE;
+  const shape = `\`${f.negated ? "not " : ""}via ${junction.name}(…)\``;
+  if (entityBindings.length === 0) {
+    return fail(badViaBinding(f.span, `${shape} has no binding to the scoped row`, `add a binding such as \`<field of ${junction.name}> = id\``));
+  }
+  if (principalBindings.length === 0) {
+    return fail(badViaBinding(f.span, `${shape} has no binding to the caller`, `add a binding such as \`<field of ${junction.name}> = current_user\``));
+  }
+  return { kind: "exists", junction: { entity: junction.name, table: junction.table }, entityBindings, principalBindings, nullBindings, negated: f.negated };
+}
+
+/** Why a junction column cannot equal a scoped column (message), or null when it can. */
+function bindingMismatch(junction: ResolvedPath, scoped: FieldInfo, entity: EntityInfo): string | null {
+  const j = junction.field;
+  const describe = (f: FieldInfo, owner: EntityInfo) => `${f.type.kind} field \`${f.name}\` of ${owner.name}`;
+  if (groupOf(j.type) !== groupOf(scoped.type)) return `cannot compare ${describe(j, junction.owner)} with ${describe(scoped, entity)}`;
+  const refersTo = (f: FieldInfo, owner: EntityInfo) => (f.type.kind === "ref" ? f.type.entity : f.name === "id" ? owner.name : null);
+  const a = refersTo(j, junction.owner);
+  const b = refersTo(scoped, entity);
+  if (a !== null && b !== null && a !== b) {
+    return `\`${j.name}\` of ${junction.owner.name} identifies ${a}, but \`${scoped.name}\` of ${entity.name} identifies ${b}`;
+  }
+  return null;
 }
 
 function normaliseOp(op: Exclude<Comparison["op"], null | "in" | "not in">): ComparisonOp {
@@ -241,8 +453,8 @@ function resolveValue(
       if (group !== "uuid") return mismatch("`current_user` (a uuid)");
       const target = field.type.kind === "ref" ? field.type.entity : field.name === "id" ? entity.name : null;
       const principalName = principal.entity?.name ?? null;
-      if (target !== null && principalName !== null && target !== principalName) {
-        diagnostics.push(nonPrincipalUserCompare(span, field.name, target, principalName));
+      if (target !== null && target !== principalName) {
+        diagnostics.push(nonPrincipalUserCompare(span, field.name, target, principalName ?? `generated \`${principal.table}\``));
       }
       return { kind: "userAttr", column: field.name, op, attr: "id" };
     }

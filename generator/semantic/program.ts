@@ -5,7 +5,10 @@
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { SourceFile, Span } from "../diagnostics/span";
 import type { LiteralValue, Predicate } from "../ir/ir";
-import type { AppDecl, Comparison, EntityDecl, FieldDecl, FileNode, PersonaDecl, ViaFilter } from "../syntax/ast";
+import type { AppDecl, AuditOnDecl, Comparison, EntityDecl, FieldDecl, FileNode, PersonaDecl, TransitionsBlock, ViaFilter } from "../syntax/ast";
+import type { CheckedEvents } from "./check-events";
+import type { CheckedInvariants } from "./check-invariants";
+import type { CheckedTenancy } from "./check-tenancy";
 
 /** The parsed project: files in project-relative path order, plus project settings. */
 export interface ParsedProject {
@@ -87,8 +90,18 @@ export interface LinkedProgram {
   readonly declaredRoles: ReadonlySet<string>;
 }
 
+/** What the checks of entity rules, tenancy, events and audit learned (DSL.md §4.7–4.10, §7–§9). */
+export interface RuleTables {
+  readonly stateFields: ReadonlyMap<TransitionsBlock, string>;
+  readonly invariants: CheckedInvariants;
+  readonly tenancy: CheckedTenancy;
+  readonly events: CheckedEvents;
+  readonly fieldHistory: readonly AuditOnDecl[];
+}
+
 export interface CheckedProgram extends LinkedProgram {
   readonly leaves: ResolvedLeaves;
+  readonly rules: RuleTables;
   /** Every role named anywhere (personas, role(), as:), sorted. */
   readonly roles: readonly string[];
 }

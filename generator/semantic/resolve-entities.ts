@@ -165,6 +165,11 @@ function resolveType(type: TypeExpr, entityNames: ReadonlySet<string>, diagnosti
       }
       return { kind: "ref", entity: type.target.name };
     }
+    case "collectionType":
+    case "latestOneType":
+    case "hierarchyType":
+      diagnostics.push(constructLater(type.relation.span, type.relation.name, type.target.name));
+      return null;
     case "computedType":
       diagnostics.push(constructLater(type.span, "computed", null));
       return null;

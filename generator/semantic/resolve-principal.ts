@@ -18,7 +18,7 @@ export function resolvePrincipal(entities: readonly EntityInfo[], options: Gener
       diagnostics.push(unknownEntity(undefined, options.principal, closest(options.principal, byName.keys())));
     }
   }
-  entity ??= entities.find((e) => e.decl.members.some((m) => m.kind === "entityBlock" && m.keyword.name === "auth_identity"));
+  entity ??= entities.find((e) => e.decl.members.some((m) => m.kind === "authIdentity"));
   entity ??= byName.get("User");
   return { value: entity ? { entity, table: entity.table } : { entity: null, table: "app_user" }, diagnostics };
 }

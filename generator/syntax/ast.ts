@@ -21,7 +21,20 @@ export interface FileNode {
   readonly statements: readonly Statement[];
 }
 
-export type Statement = ModuleDecl | UseDecl | AppDecl | EntityDecl | PersonaDecl | BlockStatement;
+export type Statement =
+  | ModuleDecl
+  | UseDecl
+  | AppDecl
+  | EntityDecl
+  | PersonaDecl
+  | BlockStatement
+  | TenancyDecl
+  | EventModelDecl
+  | AuditOnDecl
+  | ArchetypeDecl
+  | EnumDecl
+  | GrantSchemaDecl
+  | LaterStatement;
 
 export interface ModuleDecl {
   readonly kind: "module";
@@ -94,7 +107,21 @@ export interface EntityDecl {
   readonly span: Span;
 }
 
-export type EntityMember = FieldDecl | PolicyBlock | ScopeBlock | MetadataLine | EntityBlock;
+export type EntityMember =
+  | FieldDecl
+  | PolicyBlock
+  | ScopeBlock
+  | MetadataLine
+  | EntityBlock
+  | IndexLine
+  | InvariantDecl
+  | TransitionsBlock
+  | EntityAuditLine
+  | PublishLine
+  | ArchetypeLine
+  | ExtendsLine
+  | AuthIdentityBlock
+  | LaterEntityBlock;
 
 export interface FieldDecl {
   readonly kind: "field";
@@ -118,8 +145,29 @@ export type TypeExpr =
       readonly rest: readonly Ident[];
       readonly span: Span;
     }
-  /** `computed <expr>`: the expression is kept as text until the expression language lands. */
-  | { readonly kind: "computedType"; readonly text: string; readonly span: Span };
+  /** `computed <expr>`: the expression as written and parsed (§4.8). */
+  | { readonly kind: "computedType"; readonly text: string; readonly expr: Expr; readonly span: Span }
+  /** `has_many E [via J] [cascade|restrict|nullify] [readonly]`, `has_one E …`, `embeds E` (§4.6). */
+  | {
+      readonly kind: "collectionType";
+      readonly relation: Ident;
+      readonly target: Ident;
+      readonly via: Ident | null;
+      readonly onDelete: Ident | null;
+      readonly readonly: boolean;
+      readonly span: Span;
+    }
+  /** `latest_one E via f` (LATER). */
+  | { readonly kind: "latestOneType"; readonly relation: Ident; readonly target: Ident; readonly via: Ident; readonly span: Span }
+  /** `descendants_of self via f`, `ancestors_of self via f` (LATER). */
+  | {
+      readonly kind: "hierarchyType";
+      /** `descendants_of` or `ancestors_of`. */
+      readonly relation: Ident;
+      readonly target: Ident;
+      readonly via: readonly Ident[];
+      readonly span: Span;
+    };
 
 export interface TypeArg {
   readonly text: string;
@@ -139,7 +187,7 @@ export type DefaultValue =
   | { readonly kind: "name"; readonly name: string; readonly span: Span }
   | { readonly kind: "relativeDate"; readonly base: "today" | "now"; readonly sign: "+" | "-" | null; readonly duration: Duration | null; readonly span: Span }
   /** `= a + b`, `= if …`: an expression default (LATER). */
-  | { readonly kind: "expression"; readonly text: string; readonly span: Span };
+  | { readonly kind: "expression"; readonly text: string; readonly expr: Expr; readonly span: Span };
 
 export interface Duration {
   readonly amount: number;
@@ -156,7 +204,7 @@ export interface MetadataLine {
   readonly span: Span;
 }
 
-/** Any other entity keyword line plus its nested block (LATER/SKIP until implemented). */
+/** A SKIP entity keyword line plus its nested block, kept raw (DSL.md §3.3). */
 export interface EntityBlock {
   readonly kind: "entityBlock";
   readonly keyword: Ident;
@@ -261,3 +309,317 @@ export type Value =
   | { readonly kind: "currentTenant"; readonly span: Span }
   | { readonly kind: "relativeDate"; readonly base: "today" | "now"; readonly sign: "+" | "-" | null; readonly duration: Duration | null; readonly span: Span }
   | { readonly kind: "list"; readonly items: readonly Value[]; readonly span: Span };
+
+// ── Block trees (LATER constructs, DSL.md §3.3) ─────────────────────────────────────────────
+
+/** One token of a block-tree line. Strings carry their unescaped `value`. */
+export interface BlockToken {
+  readonly kind: "token";
+  readonly type: "ident" | "string" | "number" | "duration" | "symbol";
+  readonly text: string;
+  readonly value?: string;
+  readonly span: Span;
+}
+
+/** A line of a LATER construct: its tokens and its nested lines. */
+export interface BlockLine {
+  readonly kind: "blockLine";
+  readonly tokens: readonly BlockToken[];
+  readonly span: Span;
+  readonly children: readonly BlockLine[];
+}
+
+/** A LATER top-level construct (`subscribe`, `projection`, `job`, …) kept as a block tree. */
+export interface LaterStatement {
+  readonly kind: "laterBlock";
+  readonly keyword: Ident;
+  /** The raw header text up to the first space, `:` or quote (as for skipped blocks). */
+  readonly name: string | null;
+  /** Header tokens after the keyword. */
+  readonly tokens: readonly BlockToken[];
+  readonly children: readonly BlockLine[];
+  readonly span: Span;
+}
+
+/** A LATER entity keyword (`temporal:`, `seed:`, legacy `access:`, …) kept as a block tree. */
+export interface LaterEntityBlock {
+  readonly kind: "laterEntityBlock";
+  readonly keyword: Ident;
+  /** Header tokens after the keyword (usually starting with `:`). */
+  readonly tokens: readonly BlockToken[];
+  readonly children: readonly BlockLine[];
+  readonly span: Span;
+}
+
+// ── Entity keyword lines ────────────────────────────────────────────────────────────────────
+
+/** `index a, b` / `unique a, b` (§4.7). */
+export interface IndexLine {
+  readonly kind: "indexLine";
+  readonly keyword: "index" | "unique";
+  readonly fields: readonly Ident[];
+  readonly span: Span;
+}
+
+export interface StringLit {
+  readonly kind: "stringLit";
+  readonly value: string;
+  readonly span: Span;
+}
+
+/** `invariant: expr` with optional `message:` and `code:` (§4.10). */
+export interface InvariantDecl {
+  readonly kind: "invariant";
+  readonly expr: Expr;
+  readonly message: StringLit | null;
+  readonly code: Ident | null;
+  readonly span: Span;
+}
+
+/** `transitions:` (§4.9). */
+export interface TransitionsBlock {
+  readonly kind: "transitions";
+  readonly transitions: readonly TransitionDecl[];
+  readonly span: Span;
+}
+
+export interface TransitionDecl {
+  readonly kind: "transition";
+  readonly from: Ident | { readonly kind: "anyState"; readonly span: Span };
+  readonly to: Ident;
+  /** Constraints of the header line followed by those of nested lines, in source order. */
+  readonly constraints: readonly TransitionConstraint[];
+  readonly guards: readonly TransitionGuard[];
+  readonly span: Span;
+}
+
+export type TransitionConstraint =
+  | { readonly kind: "requires"; readonly field: Ident; readonly span: Span }
+  | { readonly kind: "roleConstraint"; readonly roles: readonly Ident[]; readonly span: Span }
+  | { readonly kind: "manual"; readonly span: Span }
+  /** `auto after N [days|hours|minutes] [or manual]` (LATER). */
+  | {
+      readonly kind: "autoAfter";
+      readonly amount: number;
+      readonly unit: "days" | "hours" | "minutes" | null;
+      readonly orManual: boolean;
+      readonly span: Span;
+    }
+  /** `or` between constraints: role constraints of an edge are ORed whether or not it is written. */
+  | { readonly kind: "connective"; readonly span: Span };
+
+/** `guard: expr` with an optional nested `message:` (LATER). */
+export interface TransitionGuard {
+  readonly kind: "guard";
+  readonly expr: Expr;
+  readonly message: StringLit | null;
+  readonly span: Span;
+}
+
+/** `audit: all | true | false | [ops]` (§9.1). */
+export interface EntityAuditLine {
+  readonly kind: "entityAudit";
+  readonly value:
+    | { readonly kind: "auditWord"; readonly word: "all" | "true" | "false"; readonly span: Span }
+    | { readonly kind: "auditList"; readonly operations: readonly Ident[]; readonly span: Span };
+  readonly span: Span;
+}
+
+/** `publish Event [when …]` (§8.1); `when: null` means `when created`. */
+export interface PublishLine {
+  readonly kind: "publish";
+  readonly event: Ident;
+  readonly when:
+    | { readonly kind: "lifecycle"; readonly event: "created" | "updated" | "deleted"; readonly span: Span }
+    | { readonly kind: "fieldChanged"; readonly field: Ident; readonly span: Span }
+    | null;
+  readonly span: Span;
+}
+
+/** `archetype: tenant` (§4.1). */
+export interface ArchetypeLine {
+  readonly kind: "archetypeLine";
+  readonly name: Ident;
+  readonly span: Span;
+}
+
+/** `extends: A, B` (LATER). */
+export interface ExtendsLine {
+  readonly kind: "extendsLine";
+  readonly names: readonly Ident[];
+  readonly span: Span;
+}
+
+/** `auth_identity:` — marks the principal entity; keys kept as METADATA (§5.3). */
+export interface AuthIdentityBlock {
+  readonly kind: "authIdentity";
+  readonly entries: readonly (KeyValueLine | RawLine)[];
+  readonly span: Span;
+}
+
+// ── Expressions (§4.11) ─────────────────────────────────────────────────────────────────────
+
+export type CompareOp = "==" | "=" | "!=" | "<" | "<=" | ">" | ">=";
+export type ArithOp = "+" | "-" | "*" | "/" | "%";
+
+export type Expr =
+  | {
+      readonly kind: "ifExpr";
+      readonly branches: readonly { readonly kind: "branch"; readonly cond: Expr; readonly then: Expr; readonly span: Span }[];
+      readonly otherwise: Expr;
+      readonly span: Span;
+    }
+  | { readonly kind: "logical"; readonly op: "and" | "or"; readonly operands: readonly Expr[]; readonly span: Span }
+  | { readonly kind: "notExpr"; readonly operand: Expr; readonly span: Span }
+  | { readonly kind: "compare"; readonly op: CompareOp; readonly left: Expr; readonly right: Expr; readonly span: Span }
+  | { readonly kind: "inList"; readonly negated: boolean; readonly operand: Expr; readonly list: ListExpr; readonly span: Span }
+  | { readonly kind: "isNull"; readonly negated: boolean; readonly operand: Expr; readonly span: Span }
+  | { readonly kind: "arith"; readonly op: ArithOp; readonly left: Expr; readonly right: Expr; readonly span: Span }
+  | { readonly kind: "negate"; readonly operand: Expr; readonly span: Span }
+  | { readonly kind: "numberLit"; readonly text: string; readonly span: Span }
+  | StringLit
+  | { readonly kind: "boolLit"; readonly value: boolean; readonly span: Span }
+  | { readonly kind: "nullLit"; readonly span: Span }
+  | { readonly kind: "durationLit"; readonly duration: Duration; readonly span: Span }
+  | { readonly kind: "callExpr"; readonly fn: Ident; readonly args: readonly Expr[]; readonly span: Span }
+  /** `a`, `a.b`, `a->b`: `separators[i]` sits between `segments[i]` and `segments[i + 1]`. */
+  | { readonly kind: "refExpr"; readonly segments: readonly Ident[]; readonly separators: readonly ("." | "->")[]; readonly span: Span }
+  | ListExpr;
+
+export interface ListExpr {
+  readonly kind: "listExpr";
+  readonly items: readonly Expr[];
+  readonly span: Span;
+}
+
+export type ExprKind = Expr["kind"];
+
+// ── Top-level constructs ────────────────────────────────────────────────────────────────────
+
+/** A number of days or a duration (`retention:`). */
+export type RetentionValue =
+  | { readonly kind: "numberLit"; readonly text: string; readonly span: Span }
+  | { readonly kind: "durationLit"; readonly duration: Duration; readonly span: Span };
+
+/** `tenancy:` (§7). Unknown and LATER keys are kept as block lines. */
+export interface TenancyDecl {
+  readonly kind: "tenancy";
+  readonly keyword: Ident;
+  readonly entries: readonly TenancyEntry[];
+  readonly span: Span;
+}
+
+export type TenancyEntry =
+  | { readonly kind: "tenancyMode"; readonly key: Ident; readonly value: Ident; readonly span: Span }
+  | { readonly kind: "tenancyPartitionKey"; readonly key: Ident; readonly value: Ident; readonly span: Span }
+  /** `entities_excluded:` or its alias `exclude:`. */
+  | { readonly kind: "tenancyExcluded"; readonly key: Ident; readonly entities: readonly Ident[]; readonly span: Span }
+  | BlockLine;
+
+/** `event_model:` (§8.1). */
+export interface EventModelDecl {
+  readonly kind: "eventModel";
+  readonly keyword: Ident;
+  readonly items: readonly (TopicDecl | EventDecl | BlockLine)[];
+  readonly span: Span;
+}
+
+export interface TopicDecl {
+  readonly kind: "topic";
+  readonly name: Ident;
+  readonly entries: readonly (
+    | { readonly kind: "topicRetention"; readonly key: Ident; readonly value: RetentionValue; readonly span: Span }
+    | { readonly kind: "topicPartitionKey"; readonly key: Ident; readonly value: Ident; readonly span: Span }
+    | BlockLine
+  )[];
+  readonly span: Span;
+}
+
+export interface EventDecl {
+  readonly kind: "event";
+  readonly name: Ident;
+  readonly entries: readonly (
+    | { readonly kind: "eventTopic"; readonly key: Ident; readonly value: Ident; readonly span: Span }
+    | { readonly kind: "eventPayload"; readonly key: Ident; readonly value: Ident; readonly span: Span }
+    | { readonly kind: "eventVersion"; readonly key: Ident; readonly value: StringLit; readonly span: Span }
+    | { readonly kind: "eventFields"; readonly key: Ident; readonly fields: readonly EventField[]; readonly span: Span }
+    | BlockLine
+  )[];
+  readonly span: Span;
+}
+
+/** `name: type [required]` under an event's `fields:`. */
+export interface EventField {
+  readonly kind: "eventField";
+  readonly name: Ident;
+  readonly type: Ident;
+  /** Raw text between parentheses after the type, if any (`str(200)`). */
+  readonly args: string | null;
+  readonly modifiers: readonly Ident[];
+  readonly span: Span;
+}
+
+/** `audit on Entity:` (§9.2). */
+export interface AuditOnDecl {
+  readonly kind: "auditOn";
+  readonly keyword: Ident;
+  readonly entity: Ident;
+  readonly entries: readonly (
+    | { readonly kind: "auditTrack"; readonly key: Ident; readonly fields: readonly Ident[]; readonly span: Span }
+    | { readonly kind: "auditShowTo"; readonly key: Ident; readonly roles: readonly Ident[]; readonly span: Span }
+    | { readonly kind: "auditRetention"; readonly key: Ident; readonly value: RetentionValue; readonly span: Span }
+    | BlockLine
+  )[];
+  readonly span: Span;
+}
+
+/** `archetype Name:` with field lines (LATER: field mixins for `extends:`). */
+export interface ArchetypeDecl {
+  readonly kind: "archetype";
+  readonly keyword: Ident;
+  readonly name: Ident;
+  readonly members: readonly EntityMember[];
+  readonly span: Span;
+}
+
+/** `enum Name "T":` with one value per line (LATER). */
+export interface EnumDecl {
+  readonly kind: "enum";
+  readonly keyword: Ident;
+  readonly name: Ident;
+  readonly title: string | null;
+  readonly values: readonly (
+    | { readonly kind: "enumValue"; readonly name: Ident; readonly label: string | null; readonly span: Span }
+    | BlockLine
+  )[];
+  readonly span: Span;
+}
+
+/** `grant_schema name "T":` (§10, LATER). */
+export interface GrantSchemaDecl {
+  readonly kind: "grantSchema";
+  readonly keyword: Ident;
+  readonly name: Ident;
+  readonly title: string | null;
+  readonly entries: readonly (
+    | GrantRelationDecl
+    | { readonly kind: "grantScope"; readonly key: Ident; readonly entity: Ident; readonly span: Span }
+    | BlockLine
+  )[];
+  readonly span: Span;
+}
+
+export interface GrantRelationDecl {
+  readonly kind: "grantRelation";
+  readonly name: Ident;
+  readonly title: string | null;
+  readonly entries: readonly (
+    /** `granted_by: role(a)`, `approved_by: role(b)`. */
+    | { readonly kind: "grantRoles"; readonly key: Ident; readonly roles: readonly Ident[]; readonly span: Span }
+    | { readonly kind: "grantMaxDuration"; readonly key: Ident; readonly value: Duration; readonly span: Span }
+    /** `approval: required|immediate|none`, `expiry: required|optional|none`. */
+    | { readonly kind: "grantChoice"; readonly key: Ident; readonly value: Ident; readonly span: Span }
+    | BlockLine
+  )[];
+  readonly span: Span;
+}

@@ -5,6 +5,7 @@
  */
 import {
   diagnostic,
+  expressionSyntaxError,
   headerAfterDeclarations,
   nonAsciiIdentifier,
   unexpectedCharacter,
@@ -36,19 +37,54 @@ export function parseFile(source: SourceFile): ParseResult {
 
 function parseChunk(source: SourceFile, chunk: Chunk): { statement: Statement } | { diagnostic: Diagnostic } {
   const span = (start: number, end: number): Span => spanOf(source, chunk.toOriginal(start), chunk.toOriginal(end));
+  // Offsets where the grammar started reading an expression (see ExprStart in the grammar).
+  const exprStarts: number[] = [];
   try {
-    return { statement: peggyParse(chunk.text, { startRule: "Statement", span }) as Statement };
+    return { statement: peggyParse(chunk.text, { startRule: "Statement", span, exprStarts }) as Statement };
   } catch (e) {
-    if (e instanceof PeggySyntaxError) return { diagnostic: syntaxDiagnostic(e, chunk, span) };
+    if (e instanceof PeggySyntaxError) return { diagnostic: withKeywordNote(syntaxDiagnostic(e, chunk, span, exprStarts), e, chunk) };
     throw e;
   }
+}
+
+/** Words that start an entity keyword line (DSL.md §4.1): a field cannot be named like one. */
+const ENTITY_KEYWORDS = new Set([
+  "permit", "forbid", "scope", "intent", "domain", "patterns", "display_field", "archetype", "index", "unique",
+  "invariant", "transitions", "audit", "publish", "auth_identity", "extends", "examples", "seed", "soft_delete",
+  "temporal", "subtype_of", "was", "bulk", "expose", "on_transition", "signable", "tenant_host", "membership",
+  "visible", "permissions", "access", "fitness", "lifecycle", "managed_by", "graph_edge", "graph_node",
+  "signing_validator", "signing_template",
+]);
+
+/**
+ * A syntax error on an entity body line that starts with an entity keyword (`index: int`) gets the
+ * note "field names cannot be entity keywords" (DSL.md §1.5, §11 item 32).
+ */
+function withKeywordNote(d: Diagnostic, e: PeggySyntaxError, chunk: Chunk): Diagnostic {
+  if (d.code !== "DZ1004" && d.code !== "DZ1011") return d;
+  const text = chunk.text;
+  if (!/^entity\b/.test(text)) return d;
+  const at = Math.min(e.location.start.offset, text.length);
+  const lineStart = text.lastIndexOf("\n", at - 1) + 1;
+  let depth = 0;
+  for (let i = 0; i < lineStart; i++) {
+    if (text[i] === INDENT) depth++;
+    else if (text[i] === DEDENT) depth--;
+  }
+  let i = lineStart;
+  while (text[i] === INDENT || text[i] === DEDENT) depth += text[i++] === INDENT ? 1 : -1;
+  const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i))?.[0];
+  if (depth !== 1 || word === undefined || !ENTITY_KEYWORDS.has(word)) return d;
+  // Only when the line fails right at or after the `:` that follows the keyword, as a field line would.
+  if (!/^\s*:?\s*(\S+\s*)?$/.test(text.slice(i + word.length, at)) || /^\s*[^\s:]/.test(text.slice(i + word.length, at))) return d;
+  return { ...d, notes: [...d.notes, { message: `\`${word}\` starts an entity keyword line; field names cannot be entity keywords` }] };
 }
 
 const CODED_MESSAGE = /^(DZ\d{4}):(.*)$/s;
 const LONE_BAD_CHARACTERS = new Set(["!", "{", "}", "@", ";", "&", "`"]);
 
 /** Turns Peggy's error into the most specific diagnostic we can name. */
-function syntaxDiagnostic(e: PeggySyntaxError, chunk: Chunk, span: (s: number, e: number) => Span): Diagnostic {
+function syntaxDiagnostic(e: PeggySyntaxError, chunk: Chunk, span: (s: number, e: number) => Span, exprStarts: readonly number[]): Diagnostic {
   const start = e.location.start.offset;
   const end = Math.max(e.location.end.offset, start + 1);
   const coded = CODED_MESSAGE.exec(e.message);
@@ -66,7 +102,15 @@ function syntaxDiagnostic(e: PeggySyntaxError, chunk: Chunk, span: (s: number, e
   }
   // Skip over the whole offending token so the caret covers it.
   const tokenEnd = found !== null && /[A-Za-z0-9_]/.test(found) ? endOfWord(chunk.text, start) : end;
+  if (insideExpression(chunk.text, start, exprStarts)) {
+    return expressionSyntaxError(span(start, tokenEnd), describeFound(chunk.text, start, found), describeExpectedInExpression(e));
+  }
   return unexpectedToken(span(start, tokenEnd), describeFound(chunk.text, start, found), describeExpected(e));
+}
+
+/** True when `offset` lies on the line of an expression, after its start: DZ1040, not DZ1004. */
+function insideExpression(text: string, offset: number, exprStarts: readonly number[]): boolean {
+  return exprStarts.some((s) => s <= offset && !text.slice(s, offset).includes("\n"));
 }
 
 function isNonAsciiDigitOrSymbol(ch: string): boolean {
@@ -113,6 +157,14 @@ function describeExpected(e: PeggySyntaxError): string {
   if (list.length === 0) return "something else";
   if (list.length === 1) return list[0]!;
   return `${list.slice(0, -1).join(", ")} or ${list[list.length - 1]}`;
+}
+
+/** Inside an expression, the long lists of operators and literal keywords read as phrases. */
+function describeExpectedInExpression(e: PeggySyntaxError): string {
+  const expected = e.expected ?? [];
+  if (expected.some((x) => x.type === "other" && x.description === "identifier")) return "an expression";
+  if (expected.some((x) => x.type === "other" && x.description === "end of line")) return "an operator or the end of the line";
+  return describeExpected(e);
 }
 
 /**

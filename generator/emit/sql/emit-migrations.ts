@@ -4,7 +4,8 @@
  *
  * Body order (each section depends only on earlier ones): roles and schema usage → session
  * readers → tables → foreign keys → indexes → principal lookup (its `SETOF <table>` needs the
- * table) → auto_update triggers → events → row-level security.
+ * table) → scope helpers (their bodies need the tables; policies call them) → auto_update
+ * triggers → events → row-level security.
  */
 import type { AppIR } from "../../ir/ir";
 import { sqlHeader, type EmitContext, type GeneratedFile } from "../types";
@@ -16,6 +17,7 @@ import { emitPrincipalLookup } from "./emit-principal-lookup";
 import { emitReaders } from "./emit-readers";
 import { emitRls } from "./emit-rls";
 import { emitRoles } from "./emit-roles";
+import { emitScopeHelpers } from "./emit-scope-helpers";
 import { emitTables } from "./emit-tables";
 import { graphileMigration } from "./graphile-migration";
 
@@ -30,6 +32,7 @@ export function emitMigrations(app: AppIR, ctx: EmitContext): GeneratedFile[] {
     emitForeignKeys(app.entities),
     emitIndexes(app.entities),
     emitPrincipalLookup(app.principal),
+    emitScopeHelpers(app.entities),
     emitAutoUpdate(app.entities),
     emitEvents(app.entities),
     emitRls(app.entities),

@@ -3,9 +3,27 @@
  * targets: RLS policy bodies (unqualified columns) and app-layer WHERE fragments (columns
  * qualified by the query's table). Values come from session settings through the `dazzle_*`
  * reader functions, never from bound request values, so both forms are the same SQL.
+ *
+ * FK paths and `via` junctions read other tables only through their definer helpers
+ * (scope-helper.ts), called with values — never with the scoped row — so the create/update
+ * probe, which replaces the scoped table by a one-row subselect, works unchanged:
+ *
+ * ```sql
+ * -- invoice.project.org = current_user.org   (policy form)
+ * CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL
+ *   ELSE "invoice" IN (SELECT * FROM dz_path_…((SELECT dazzle_user_attr_org()))) END
+ * -- not via Membership(user = current_user, project = id)   (app form, alias "project")
+ * CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL
+ *   ELSE NOT ("project"."id" IN (SELECT * FROM dz_via_…((SELECT dazzle_user_id())))) END
+ * ```
+ *
+ * The CASE guard makes a leaf that depends on a principal value NULL (never FALSE) when the value
+ * is unset, so `not via …` and `not ( … )` fail closed for anonymous or unresolved callers. Plain
+ * `col = (SELECT reader())` comparisons need no guard: they are NULL already.
  */
-import type { Operation, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
+import type { ExistsCheck, Operation, PathCheck, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
 import { quoteIdent, quoteLiteral } from "./quote";
+import { pathHelper, SQL_OP, viaHelper } from "./scope-helper";
 
 /** Where the scoped row's columns come from. */
 export type RowSource =
@@ -23,7 +41,33 @@ export function userAttrReader(attr: string): string {
   return attr === "id" ? "dazzle_user_id" : `dazzle_user_attr_${attr}`;
 }
 
-const SQL_OP = { "=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=" } as const;
+/** `(SELECT dazzle_user_attr_x())`: evaluated once per statement (an init-plan). */
+function userValue(attr: string): string {
+  return `(SELECT ${userAttrReader(attr)}())`;
+}
+
+/** `CASE WHEN <v> IS NULL [OR …] THEN NULL ELSE <leaf> END` over the distinct principal values. */
+function guarded(attrs: readonly string[], leaf: string): string {
+  if (attrs.length === 0) return leaf;
+  const unset = [...new Set(attrs)].map((a) => `${userValue(a)} IS NULL`).join(" OR ");
+  return `CASE WHEN ${unset} THEN NULL ELSE ${leaf} END`;
+}
+
+function compilePath(p: PathCheck, row: RowSource): string {
+  const helper = pathHelper(p);
+  const arg = p.value.kind === "userAttr" ? userValue(p.value.attr) : p.value.value === null ? "" : quoteLiteral(p.value.value);
+  const leaf = `${column(row, p.hops[0]!.column)} IN (SELECT * FROM ${helper.name}(${arg}))`;
+  return p.value.kind === "userAttr" ? guarded([p.value.attr], leaf) : leaf;
+}
+
+function compileExists(e: ExistsCheck, row: RowSource): string {
+  const helper = viaHelper(e);
+  const columns = e.entityBindings.map((b) => column(row, b.column));
+  const lhs = columns.length === 1 ? columns[0]! : `(${columns.join(", ")})`;
+  const args = e.principalBindings.map((b) => userValue(b.attr)).join(", ");
+  const test = `${lhs} IN (SELECT * FROM ${helper.name}(${args}))`;
+  return guarded(e.principalBindings.map((b) => b.attr), e.negated ? `NOT (${test})` : test);
+}
 
 /** A row predicate as a boolean SQL expression. */
 export function compilePredicate(p: Predicate, row: RowSource): string {
@@ -38,7 +82,11 @@ export function compilePredicate(p: Predicate, row: RowSource): string {
       return `${col} ${SQL_OP[p.op]} ${quoteLiteral(p.value)}`;
     }
     case "userAttr":
-      return `${column(row, p.column)} ${SQL_OP[p.op]} (SELECT ${userAttrReader(p.attr)}())`;
+      return `${column(row, p.column)} ${SQL_OP[p.op]} ${userValue(p.attr)}`;
+    case "path":
+      return compilePath(p, row);
+    case "exists":
+      return compileExists(p, row);
     case "and":
       return `(${p.children.map((c) => compilePredicate(c, row)).join(" AND ")})`;
     case "or":

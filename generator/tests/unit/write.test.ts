@@ -103,7 +103,7 @@ test("--emit ir prints stable JSON with sorted keys and no spans", async () => {
   const a = await cli(SPEC, "--emit", "ir");
   expect(a.exitCode).toBe(0);
   const ir = JSON.parse(a.stdout) as Record<string, unknown>;
-  expect(Object.keys(ir)).toEqual(["entities", "name", "personas", "principal", "roles", "sources", "title"]);
+  expect(Object.keys(ir)).toEqual(["entities", "name", "personas", "principal", "roles", "rules", "sources", "title"]);
   expect(a.stdout).not.toContain('"span"');
   expect((await cli(SPEC, "--emit", "ir")).stdout).toBe(a.stdout);
 });

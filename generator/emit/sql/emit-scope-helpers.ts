@@ -1,0 +1,108 @@
+/**
+ * The definer helpers of FK-path and `via` scope leaves (DSL.md §6.10), one per distinct helper
+ * name, sorted by name, plus the indexes their junction lookups need. Must run after the tables
+ * exist (SQL function bodies are validated at creation) and before the RLS policies that call
+ * them. Every statement is re-runnable: CREATE OR REPLACE, ALTER OWNER, GRANT/REVOKE, COMMENT and
+ * CREATE INDEX IF NOT EXISTS converge on the same state.
+ *
+ * ```sql
+ * CREATE OR REPLACE FUNCTION "dz_path_1a2b3c4d"(uuid) RETURNS SETOF uuid
+ *   LANGUAGE sql STABLE SECURITY DEFINER
+ *   SET search_path = public, pg_temp
+ *   AS $$ SELECT t1."id" FROM "project" t1 WHERE t1."org" = $1 $$;
+ * ALTER FUNCTION "dz_path_1a2b3c4d"(uuid) OWNER TO "dazzle_definer";
+ * REVOKE ALL ON FUNCTION "dz_path_1a2b3c4d"(uuid) FROM PUBLIC;
+ * GRANT EXECUTE ON FUNCTION "dz_path_1a2b3c4d"(uuid) TO "dazzle_app";
+ * COMMENT ON FUNCTION "dz_path_1a2b3c4d"(uuid) IS 'dazzle-gen scope helper: FK path project.org = $1: ids of project rows';
+ * ```
+ *
+ * The definer (BYPASSRLS) gets SELECT on exactly the tables the helpers read, so a helper sees
+ * past the referenced tables' own policies: the rule, not the caller's other rights, decides.
+ */
+import type { EntityIR, Predicate } from "../../ir/ir";
+import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
+import { objectName } from "./object-name";
+import { assertNever } from "./predicate";
+import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
+import { pathHelper, viaHelper, type ScopeHelper } from "./scope-helper";
+import { sqlSection } from "./sql-section";
+
+export function emitScopeHelpers(entities: readonly EntityIR[]): string | null {
+  const helpers = new Map<string, ScopeHelper>();
+  const junctionColumns = new Map<string, Set<string>>();
+  const visit = (p: Predicate): void => {
+    switch (p.kind) {
+      case "path": {
+        const h = pathHelper(p);
+        helpers.set(h.name, h);
+        return;
+      }
+      case "exists": {
+        const h = viaHelper(p);
+        helpers.set(h.name, h);
+        const columns = junctionColumns.get(p.junction.table) ?? new Set<string>();
+        for (const b of [...p.entityBindings, ...p.principalBindings, ...p.nullBindings]) columns.add(b.path.hops[0]?.column ?? b.path.column);
+        junctionColumns.set(p.junction.table, columns);
+        return;
+      }
+      case "and":
+      case "or":
+        p.children.forEach(visit);
+        return;
+      case "not":
+        visit(p.child);
+        return;
+      case "true":
+      case "false":
+      case "column":
+      case "userAttr":
+        return;
+      default:
+        assertNever(p);
+    }
+  };
+  for (const e of entities) for (const rule of e.access.scope ?? []) visit(rule.predicate);
+  if (helpers.size === 0) return null;
+
+  const sorted = [...helpers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const tables = [...new Set(sorted.flatMap((h) => h.tables))].sort();
+  const blocks = [
+    `GRANT SELECT ON ${tables.map(quoteIdent).join(", ")} TO ${quoteIdent(DEFINER_ROLE)};`,
+    ...sorted.map(helperDefinition),
+  ];
+  const indexes = junctionIndexes(entities, junctionColumns);
+  if (indexes.length > 0) blocks.push(indexes.join("\n"));
+  return sqlSection("Scope helpers: FK paths and via junctions read other tables as dazzle_definer", blocks);
+}
+
+function helperDefinition(h: ScopeHelper): string {
+  const fn = `${quoteIdent(h.name)}${h.signature}`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${quoteIdent(h.name)}${h.signature} RETURNS ${h.returns}`,
+    "  LANGUAGE sql STABLE SECURITY DEFINER",
+    "  SET search_path = public, pg_temp",
+    `  AS ${dollarQuote(` ${h.body} `)};`,
+    `ALTER FUNCTION ${fn} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
+    `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;`,
+    `GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(APP_ROLE)};`,
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`dazzle-gen scope helper: ${h.comment}`)};`,
+  ].join("\n");
+}
+
+/**
+ * `ix_<junction>_<col>` for each junction column a helper filters or returns on, unless the
+ * indexes section already covers it (FK columns, `indexed` fields, unique and primary keys).
+ */
+function junctionIndexes(entities: readonly EntityIR[], columns: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const statements: string[] = [];
+  for (const e of entities) {
+    const used = columns.get(e.table);
+    if (!used) continue;
+    for (const f of e.fields) {
+      if (!used.has(f.column) || f.column === "id" || f.unique || f.indexed || f.type.kind === "ref") continue;
+      const name = objectName("ix", e.table, f.column);
+      statements.push(`CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)});`);
+    }
+  }
+  return statements;
+}

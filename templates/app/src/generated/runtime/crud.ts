@@ -1,0 +1,316 @@
+/**
+ * The CRUD flow of every entity, written once. A generated `<entity>/routes.ts` describes its
+ * entity as an `EntitySpec` (table, columns, JSON serializer, validators, access rules, the
+ * constraints a client can violate) and mounts `entityRouter(database, spec)`.
+ *
+ * Every handler checks in the order of DSL.md §6.9: 401 (no credentials, and the operation has no
+ * `anonymous` permit rule) → permit/forbid 403 → scope (an empty page, 404, or 403
+ * scope_create_denied) → validation 422 → the write (409, or 422 on the field a constraint names).
+ * Request values are always bound parameters; the only raw SQL is text the generator compiled
+ * (scope filters, probe column types and defaults), entering Kysely through `sql.raw`. All
+ * database work runs in `withCaller`, one transaction whose first statement sets the role and
+ * session settings RLS reads, so the database enforces the same rules again.
+ */
+import { randomUUID } from "node:crypto";
+import { Router, type Request, type Response } from "express";
+import { sql, type Insertable, type Selectable, type Simplify, type Transaction, type Updateable } from "kysely";
+import type { DB } from "../db";
+import type { FieldIssue } from "../validation";
+import { permitDenial, scopeFor, type AccessRules, type Operation, type ScopeFilter } from "./access";
+import { ANONYMOUS, callerOf, type Caller } from "./auth";
+import type { Database } from "./database";
+import { HttpError } from "./errors";
+import type { EventAuthorizer, StoredEvent } from "./events";
+import { parseId, parsePagination } from "./http";
+import { withCaller } from "./transaction";
+
+/** A table of the app; each one has a uuid primary key `id`. */
+export type Table = keyof DB & string;
+
+/** A row of table T, as Kysely returns it from `SELECT *`. */
+export type Row<T extends Table> = Simplify<Selectable<DB[T]>>;
+
+/** A column of a probe's would-be row: its PostgreSQL type and the SQL default used when absent. */
+export interface ProbeColumn<T extends Table> {
+  readonly name: keyof Row<T> & string;
+  readonly type: string;
+  readonly absent: string;
+}
+
+/** What the flow needs to know about one entity; generated in `<entity>/routes.ts`. */
+export interface EntitySpec<T extends Table, Json> {
+  /** The entity's name, for messages. */
+  readonly name: string;
+  readonly table: T;
+  readonly access: AccessRules;
+  /** Every column of the table, in declaration order: the would-be row of a probe. */
+  readonly columns: readonly ProbeColumn<T>[];
+  /** Constraints whose violation by a create or update is the client's fault: a 422 on the field. */
+  readonly constraints: Readonly<Record<string, FieldIssue>>;
+  /** A POST body as insert values, or a 422; `callerId` fills references to the principal. */
+  readonly validateCreate: (body: unknown, callerId: string | null) => Insertable<DB[T]>;
+  /** A PATCH body as update values (only the fields present change), or a 422. */
+  readonly validateUpdate: (body: unknown) => Updateable<DB[T]>;
+  /** The JSON body of a row. */
+  readonly toJson: (row: Row<T>) => Json;
+}
+
+/** Routes of one entity: list, read, create, update (PATCH) and delete. */
+export function entityRouter<T extends Table, Json>(database: Database, spec: EntitySpec<T, Json>): Router {
+  const entity = new EntityFlow(spec);
+  const routes = Router();
+  routes.get("/", (req, res) => entity.list(database, req.query, res));
+  routes.post("/", (req, res) => entity.create(database, req.body, res));
+  routes.get("/:id", (req, res) => entity.read(database, req.params.id, res));
+  routes.patch("/:id", (req, res) => entity.update(database, req.params.id, req.body, res));
+  routes.delete("/:id", (req, res) => entity.remove(database, req.params.id, res));
+  return routes;
+}
+
+/**
+ * Whether an event of the entity may be sent to the caller: the caller must pass permit for list
+ * and the row must be in its list scope — re-read for created/updated, the old row image for deleted.
+ */
+export function eventAuthorizer<T extends Table, Json>(spec: EntitySpec<T, Json>): EventAuthorizer {
+  const entity = new EntityFlow(spec);
+  return (event, caller, database) => entity.authorizeEvent(event, caller, database);
+}
+
+/** A would-be row for a scope probe: a value per column; an absent column takes its SQL default. */
+type Candidate<T extends Table> = { readonly [K in keyof Row<T>]?: unknown };
+
+/** The operations of one entity, one method each, and the steps they share. */
+class EntityFlow<T extends Table, Json> {
+  private readonly spec: EntitySpec<T, Json>;
+  /**
+   * The table as the queries name it. Kysely resolves columns only for a concrete table, not for
+   * one named by a type parameter, so the queries are typed over every table of DB: column
+   * references check against all tables (the flow names only `id`, which each has), values keep
+   * the per-table types of the spec's validators, and `$castTo` gives rows back their type —
+   * exact, since each query selects `*` from this one table.
+   */
+  private readonly table: Table;
+
+  constructor(spec: EntitySpec<T, Json>) {
+    this.spec = spec;
+    this.table = spec.table;
+  }
+
+  /** GET /: one page of the rows in the caller's list scope, ordered by id. */
+  async list(database: Database, query: Request["query"], res: Response): Promise<void> {
+    const caller = this.authorize(res, "list");
+    const { page, pageSize, offset } = parsePagination(query);
+    const scope = scopeFor(this.spec.access, "list", caller);
+    if (scope === null) {
+      // No matching scope rule: an empty page, without a query (DSL.md §6.8).
+      res.json({ data: [], page, page_size: pageSize });
+      return;
+    }
+    const rows = await withCaller(database, caller, (trx) =>
+      trx
+        .selectFrom(this.table)
+        .selectAll()
+        .where(inScope(scope))
+        .orderBy("id")
+        .limit(pageSize)
+        .offset(offset)
+        .$castTo<Selectable<DB[T]>>()
+        .execute(),
+    );
+    res.json({ data: rows.map((row) => this.spec.toJson(row)), page, page_size: pageSize });
+  }
+
+  /** GET /:id: the row, if it is in the caller's read scope (404 otherwise, whatever the reason). */
+  async read(database: Database, rawId: string, res: Response): Promise<void> {
+    const caller = this.authorize(res, "read");
+    const id = parseId(rawId);
+    const scope = scopeFor(this.spec.access, "read", caller);
+    if (scope === null) throw this.notFound();
+    const row = await withCaller(database, caller, (trx) => this.findRow(trx, id, scope));
+    if (row === undefined) throw this.notFound();
+    res.json(this.spec.toJson(row));
+  }
+
+  /**
+   * POST /: validate (422), evaluate the create scope over the would-be row in PostgreSQL (403
+   * scope_create_denied), insert without RETURNING (RLS would apply the SELECT policy to it),
+   * then answer with the row re-read through the read scope, or only its id when the caller
+   * may not read it.
+   */
+  async create(database: Database, body: unknown, res: Response): Promise<void> {
+    const caller = this.authorize(res, "create");
+    const values = this.spec.validateCreate(body, caller.userId);
+    const scope = scopeFor(this.spec.access, "create", caller);
+    if (scope === null) throw this.createDenied();
+    const id = randomUUID();
+    const row = await withCaller(database, caller, async (trx) => {
+      if (!(await this.probe(trx, scope, { ...values, id }))) throw this.createDenied();
+      await this.insertRow(trx, { ...values, id });
+      return this.readBack(trx, caller, id);
+    });
+    res.status(201).json(row === undefined ? { id } : this.spec.toJson(row));
+  }
+
+  /**
+   * PATCH /:id: the row must be in the caller's update scope before (source) and after
+   * (destination) the change, else 404 — a row cannot be moved out of the caller's reach.
+   */
+  async update(database: Database, rawId: string, body: unknown, res: Response): Promise<void> {
+    const caller = this.authorize(res, "update");
+    const id = parseId(rawId);
+    const scope = scopeFor(this.spec.access, "update", caller);
+    if (scope === null) throw this.notFound();
+    const row = await withCaller(database, caller, async (trx) => {
+      // Source side first (404), then the body (422): DSL.md §6.9.
+      const before = await this.findRow(trx, id, scope, true);
+      if (before === undefined) throw this.notFound();
+      const changes = this.spec.validateUpdate(body);
+      if (Object.keys(changes).length > 0) {
+        if (!(await this.probe(trx, scope, { ...before, ...changes }))) throw this.notFound();
+        await this.updateRow(trx, id, scope, changes);
+      }
+      return this.readBack(trx, caller, id);
+    });
+    res.json(row === undefined ? { id } : this.spec.toJson(row));
+  }
+
+  /** DELETE /:id: the row must be in the caller's delete scope (404); a referencing row blocks it (409). */
+  async remove(database: Database, rawId: string, res: Response): Promise<void> {
+    const caller = this.authorize(res, "delete");
+    const id = parseId(rawId);
+    const scope = scopeFor(this.spec.access, "delete", caller);
+    if (scope === null) throw this.notFound();
+    await withCaller(database, caller, async (trx) => {
+      if ((await this.findRow(trx, id, scope)) === undefined) throw this.notFound();
+      // A foreign-key violation (23503) propagates: the error handler answers 409 conflict.
+      const result = await trx.deleteFrom(this.table).where("id", "=", id).where(inScope(scope)).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw this.notFound();
+    });
+    res.status(204).end();
+  }
+
+  /** See `eventAuthorizer`. */
+  async authorizeEvent(event: StoredEvent, caller: Caller, database: Database): Promise<boolean> {
+    if (permitDenial(this.spec.access, "list", caller) !== null) return false;
+    const scope = scopeFor(this.spec.access, "list", caller);
+    if (scope === null) return false;
+    if (event.eventType === `${this.spec.name}.deleted`) {
+      const old = event.payload.old;
+      if (old === null) return false;
+      if (scope.sql === "TRUE") return true;
+      const table = sql.id(this.spec.table);
+      const image = JSON.stringify(old);
+      const { rows } = await withCaller(database, caller, (trx) =>
+        sql`SELECT 1 FROM jsonb_populate_record(NULL::${table}, ${image}::jsonb) AS ${table} WHERE ${inScope(scope)}`.execute(trx),
+      );
+      return rows.length > 0;
+    }
+    if (event.entityId === "") return false;
+    const row = await withCaller(database, caller, (trx) => this.findRow(trx, event.entityId, scope));
+    return row !== undefined;
+  }
+
+  /**
+   * The first two checks of every operation, in this order: no credentials on an operation
+   * without an `anonymous` permit rule ⇒ 401; then permit/forbid ⇒ 403 naming the rule.
+   */
+  private authorize(res: Response, op: Operation): Caller {
+    const authenticated = callerOf(res);
+    if (authenticated === null && !this.spec.access.anonymous.includes(op)) {
+      throw new HttpError(401, "unauthorized", "authentication required");
+    }
+    const caller = authenticated ?? ANONYMOUS;
+    const rule = permitDenial(this.spec.access, op, caller);
+    if (rule !== null) {
+      throw new HttpError(403, "forbidden", `not permitted to ${op} ${this.spec.name}`, undefined, rule);
+    }
+    return caller;
+  }
+
+  /** The row with this id if it is in the scope (`forUpdate` locks it for the update). */
+  private findRow(trx: Transaction<DB>, id: string, scope: ScopeFilter, forUpdate = false): Promise<Row<T> | undefined> {
+    const query = trx.selectFrom(this.table).selectAll().where("id", "=", id).where(inScope(scope));
+    return (forUpdate ? query.forUpdate() : query).$castTo<Selectable<DB[T]>>().executeTakeFirst();
+  }
+
+  /** The row after a write, if the caller may read it (permit and read scope); undefined otherwise. */
+  private readBack(trx: Transaction<DB>, caller: Caller, id: string): Promise<Row<T> | undefined> {
+    const access = this.spec.access;
+    const scope = permitDenial(access, "read", caller) === null ? scopeFor(access, "read", caller) : null;
+    return scope === null ? Promise.resolve(undefined) : this.findRow(trx, id, scope);
+  }
+
+  /**
+   * Evaluates a scope over a would-be row in PostgreSQL (the create probe and the destination
+   * side of an update, DSL.md §6.9): each column is a typed bound parameter, or the column's
+   * default when the candidate omits it. Only TRUE passes (NULL fails closed).
+   */
+  private async probe(trx: Transaction<DB>, scope: ScopeFilter, candidate: Candidate<T>): Promise<boolean> {
+    if (scope.sql === "TRUE") return true;
+    const columns = this.spec.columns.map(({ name, type, absent }) => {
+      const value = candidate[name];
+      const expression = value === undefined ? sql.raw(absent) : sql`${value}`;
+      return sql`${expression}::${sql.raw(type)} AS ${sql.id(name)}`;
+    });
+    const table = sql.id(this.spec.table);
+    const query = sql<{ ok: boolean | null }>`SELECT ${inScope(scope)} AS ok FROM (SELECT ${sql.join(columns)}) AS ${table}`;
+    const { rows } = await query.execute(trx);
+    return rows[0]?.ok === true;
+  }
+
+  /** INSERT without RETURNING; RLS `WITH CHECK` failures (42501) are create-scope denials. */
+  private async insertRow(trx: Transaction<DB>, values: Insertable<DB[T]> & { id: string }): Promise<void> {
+    try {
+      await trx.insertInto(this.table).values(values).execute();
+    } catch (error) {
+      if (sqlState(error) === "42501") throw this.createDenied();
+      throw this.writeError(error);
+    }
+  }
+
+  /** UPDATE within the update scope; RLS `WITH CHECK` failures (42501) answer 404 like the probe. */
+  private async updateRow(trx: Transaction<DB>, id: string, scope: ScopeFilter, changes: Updateable<DB[T]>): Promise<void> {
+    try {
+      const result = await trx.updateTable(this.table).set(changes).where("id", "=", id).where(inScope(scope)).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw this.notFound();
+    } catch (error) {
+      if (sqlState(error) === "42501") throw this.notFound();
+      throw this.writeError(error);
+    }
+  }
+
+  /** A foreign-key or unique violation of a write names a field: 422 on it (DSL.md §6.9); anything else is rethrown. */
+  private writeError(error: unknown): unknown {
+    const state = sqlState(error);
+    const constraint = typeof error === "object" && error !== null && "constraint" in error ? error.constraint : undefined;
+    const issue =
+      typeof constraint === "string" && Object.hasOwn(this.spec.constraints, constraint)
+        ? this.spec.constraints[constraint]
+        : undefined;
+    if ((state === "23503" || state === "23505") && issue !== undefined) {
+      return new HttpError(422, "validation_error", `invalid request body: ${issue.field}`, [issue]);
+    }
+    return error;
+  }
+
+  private notFound(): HttpError {
+    return new HttpError(404, "not_found", `${this.spec.name} not found`);
+  }
+
+  private createDenied(): HttpError {
+    const name = this.spec.name;
+    return new HttpError(403, "scope_create_denied", `not permitted to create this ${name}`, undefined, `${name}.create.scope`);
+  }
+}
+
+/** A scope filter as a WHERE condition: generator-compiled SQL, never request data. */
+function inScope(scope: ScopeFilter) {
+  return sql<boolean>`${sql.raw(scope.sql)}`;
+}
+
+/** The SQLSTATE of a PostgreSQL error, if it is one. */
+function sqlState(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
