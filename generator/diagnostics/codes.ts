@@ -139,6 +139,14 @@ export const constructLater = (span: Span, construct: string, name: string | nul
   diagnostic("DZ1902", `${q(construct)}${name ? ` ${q(name)}` : ""} is not implemented in this version and is ignored`, span,
     more > 0 ? { notes: [{ message: `and ${more} more in this file` }] } : {});
 
+/**
+ * DZ1902 for an IMPLEMENT construct that is parsed and checked, but that this version of the
+ * emitters does not generate yet: the user must know the app will not enforce it.
+ */
+export const constructNotGenerated = (span: Span, construct: string, more = 0) =>
+  diagnostic("DZ1902", `${q(construct)} is checked, but this version does not generate it yet: the app does not enforce it`, span,
+    more > 0 ? { notes: [{ message: `and ${more} more in this file` }] } : {});
+
 // ── DZ2xxx names ─────────────────────────────────────────────────────────────────────────────
 export const duplicateDeclaration = (span: Span, kind: string, name: string, first: Span) =>
   diagnostic("DZ2001", `${kind} ${q(name)} is declared more than once`, span, {

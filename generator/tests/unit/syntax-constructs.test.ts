@@ -335,7 +335,7 @@ describe("unsupported-construct warnings", () => {
       .reportUnsupportedConstructs([parse(text).file])
       .map((d) => `${d.code} ${d.span?.start.line}:${d.span?.start.column} ${d.message}`);
 
-  test("IMPLEMENT constructs are silent; their LATER parts, LATER keywords and unknown persona keys warn", () => {
+  test("IMPLEMENT constructs not generated yet say so; their LATER parts, LATER keywords and unknown persona keys warn", () => {
     expect(
       warnings(
         "tenancy:\n  mode: shared_schema\n  provisioning:\n    x: y\nentity A:\n  archetype: profile\n  transitions:\n    a -> b: auto after 2 days\n" +
