@@ -344,7 +344,9 @@ describe("unsupported-construct warnings", () => {
     ).toEqual([
       "DZ1902 3:3 `tenancy provisioning` is not implemented in this version and is ignored",
       "DZ1902 6:14 `archetype: profile` is not implemented in this version and is ignored",
+      "DZ1902 7:3 `transitions` is checked, but this version does not generate it yet: the app does not enforce it",
       "DZ1902 8:13 `auto after` is not implemented in this version and is ignored",
+      "DZ1902 9:3 `invariant` is checked, but this version does not generate it yet: the app does not enforce it",
       "DZ1902 10:3 `temporal` is not implemented in this version and is ignored",
       "DZ1902 13:3 `persona backed_by` is not implemented in this version and is ignored",
       "DZ1901 14:3 `persona capabilities` is skipped (not part of the generated back end)",
