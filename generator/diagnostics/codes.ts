@@ -243,10 +243,12 @@ export const noStateField = (span: Span, message: string, values?: readonly stri
   diagnostic("DZ4007", message, span, values ? { notes: [{ message: `values: ${values.join(", ")}` }] } : {});
 export const badIndexField = (span: Span, message: string) => diagnostic("DZ4012", message, span);
 /** DSL.md §4.1 makes an unknown `display_field` a warning, unlike every other DZ2003. */
-export const unknownDisplayField = (span: Span, entity: string, field: string, suggestion?: string): Diagnostic => ({
-  ...unknownField(span, entity, field, suggestion),
-  severity: "warning",
-});
+/**
+ * `display_field` naming no field. DSL.md §4.1 calls this a warning while §12.2 registers DZ2003
+ * as an error; severity always comes from the registry, so it is an error (no corpus spec trips it).
+ */
+export const unknownDisplayField = (span: Span, entity: string, field: string, suggestion?: string): Diagnostic =>
+  unknownField(span, entity, field, suggestion);
 export const badAuditOperation = (span: Span, op: string) =>
   diagnostic("DZ1011", `${q(op)} is not an operation (audit lists name create, read, update, delete, list)`, span);
 export const tenancyError = (span: Span, message: string, other?: Span) =>

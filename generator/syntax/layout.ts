@@ -117,7 +117,7 @@ export function layout(file: SourceFile): Layout {
       builder = new ChunkBuilder();
       skippingStrayIndent = false;
       builder.copy(content, i);
-      builder.copy("\n", end);
+      builder.marker("\n", end);
       continue;
     }
     if (builder === null) {
@@ -142,7 +142,8 @@ export function layout(file: SourceFile): Layout {
       }
     }
     b.copy(content, i);
-    b.copy("\n", end);
+    // The newline maps to one point: a file without a final newline gets no span past its end.
+    b.marker("\n", end);
   }
   closeChunk(text.length);
   return { chunks, diagnostics };

@@ -28,6 +28,14 @@ test("a case seed alone determines the case", () => {
   expect(makeCase(123456789, seeds).text).not.toBe(makeCase(987654321, seeds).text);
 });
 
+// Defects the fuzzer found and that were fixed: they stay as regression tests.
+test.each([
+  ["a span at the end of a file without a final newline stays inside the file", "module"],
+  ["a header after declarations at the end of a file without a final newline", "entity A:\n  x: int\nmodule m"],
+])("%s", (_what, text) => {
+  expect(findProblem("t.dz", text)).toBeNull();
+});
+
 // Defects found by the fuzzer and not fixed yet. When one is fixed its test "fails" (jest reports
 // that a `test.failing` passed): delete its entry from KNOWN_PROBLEMS in ../support/fuzz.ts.
 for (const known of KNOWN_PROBLEMS) {

@@ -257,18 +257,7 @@ export interface KnownProblem {
  * from failures; the jest test keeps each one's minimal input as a `test.failing`, so fixing the
  * defect turns that test red until its entry here is removed.
  */
-export const KNOWN_PROBLEMS: readonly KnownProblem[] = [
-  {
-    what:
-      "a span that covers the end of the last line ends one past the end of the file when the file does not end with a newline " +
-      "(layout.ts maps the newline it appends to the last line to text.length + 1)",
-    matches: (problem, text) => {
-      const m = /: offset (\d+) outside 0\.\.(\d+)$/.exec(problem);
-      return m !== null && Number(m[1]) === Number(m[2]) + 1 && !/[\r\n]$/.test(text);
-    },
-    minimal: ["module", "entity A:\n  x: int\nmodule m"],
-  },
-];
+export const KNOWN_PROBLEMS: readonly KnownProblem[] = [];
 
 // ── a run ────────────────────────────────────────────────────────────────────────────────────
 

@@ -90,11 +90,11 @@ describe("check-transitions", () => {
 });
 
 describe("check-entity-lines, check-audit, check-events, check-tenancy", () => {
-  test("index/unique lines need stored fields (DZ4012); unknown display_field is a warning", () => {
+  test("index/unique lines need stored fields (DZ4012); unknown display_field is an error", () => {
     expect(mine("entity A:\n  x: int\n  c: computed x + 1\n  index x, y\n  unique c\n  display_field: z\n" + PERMIT, ["DZ4012", "DZ2003"])).toEqual([
       "DZ4012 error 7:12 `y` is not a field of entity A (did you mean `c`?)",
       "DZ4012 error 8:10 `c` is a computed field; `unique` needs stored fields",
-      "DZ2003 warning 9:18 `z` is not a field of entity A",
+      "DZ2003 error 9:18 `z` is not a field of entity A",
     ]);
     expect(entityIr("entity A:\n  x: int\n  y: int\n  index x, y\n  index x, y\n  unique y\n" + PERMIT, "A").rules!.indexes).toEqual([
       { unique: false, columns: ["x", "y"] },
