@@ -8,7 +8,7 @@
  *   dazzle-gen <spec> --emit ast|ir               print a stage as stable JSON
  */
 import path from "node:path";
-import { analyze, emit } from "./compile";
+import { analyze, emit, InternalDiagnostics } from "./compile";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic";
 import { renderDiagnostics } from "./diagnostics/render";
 import { InputError, readProject, type ProjectInput } from "./read-project";
@@ -127,6 +127,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr(`dazzle-gen: ${e.message}\n`);
       return 2;
     }
+    if (e instanceof InternalDiagnostics) {
+      io.stderr(renderDiagnostics(e.diagnostics, new Map()));
+      return 2;
+    }
     io.stderr(`error[DZ9001]: internal error: ${e instanceof Error ? e.message : String(e)}\n  = note: this is a bug in dazzle-gen; please report it with the --emit ir output\n`);
     return 2;
   }
@@ -136,6 +140,7 @@ function run(args: Args, io: Io): number {
   const input = readProject(args.input);
   const result = analyze(input, { ...(args.principal !== undefined ? { principal: args.principal } : {}) });
   if (result.diagnostics.length > 0) io.stderr(renderDiagnostics(result.diagnostics, result.sources));
+  if (result.diagnostics.some((d) => d.code.startsWith("DZ9"))) return 2; // a bug, not a user error
   const failed = hasErrors(result.diagnostics) || (args.denyWarnings && result.diagnostics.length > 0);
 
   if (args.emit === "ast") {

@@ -2,14 +2,15 @@
  * The whole pipeline, in order (DESIGN.md §1):
  *
  *   parse (+ unsupported constructs) → link (merge modules, resolve entities, principal)
- *         → check (access, entity lines, invariants, transitions, tenancy, events, audit, personas)
+ *         → check (access, entity lines, invariants, transitions, tenancy, events, audit, personas,
+ *                  modules, relations; access lints)
  *         → lower → emit (project, sql, ts) → [write, in cli.ts]
  *
  * Each stage reports all its diagnostics; the pipeline stops after a stage that reported an
  * error. Everything here is pure except `readProject` (input) — writing is `write/`'s job.
  */
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic";
-import { internalError } from "./diagnostics/codes";
+import { internalError, unparsableOutput } from "./diagnostics/codes";
 import type { SourceFile } from "./diagnostics/span";
 import type { EmitContext, GeneratedFile } from "./emit/types";
 import type { AppIR } from "./ir/ir";
@@ -20,9 +21,12 @@ import { checkAudit } from "./semantic/check-audit";
 import { checkEntityLines } from "./semantic/check-entity-lines";
 import { checkEvents } from "./semantic/check-events";
 import { checkInvariants } from "./semantic/check-invariants";
+import { checkModules } from "./semantic/check-modules";
 import { checkPersonas } from "./semantic/check-personas";
+import { checkRelations } from "./semantic/check-relations";
 import { checkTenancy } from "./semantic/check-tenancy";
 import { checkTransitions } from "./semantic/check-transitions";
+import { lintAccess } from "./semantic/lint-access";
 import { mergeModules } from "./semantic/merge-modules";
 import type { CheckedProgram, GeneratorOptions, LinkedProgram, ParsedProject } from "./semantic/program";
 import { resolveEntities } from "./semantic/resolve-entities";
@@ -86,6 +90,10 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
   const events = checkEvents(linked);
   const audit = checkAudit(linked);
   const personaRoles = checkPersonas(linked, [...transitions.value.roleRefs, ...audit.value.roleRefs]);
+  const modules = checkModules(linked);
+  const relations = checkRelations(linked);
+  diagnostics.push(...modules.diagnostics, ...relations.diagnostics);
+  if (!hasErrors(access.diagnostics)) diagnostics.push(...lintAccess(linked).diagnostics); // lints of broken rules are noise
   diagnostics.push(...access.diagnostics, ...entityLines.diagnostics, ...invariants.diagnostics, ...transitions.diagnostics);
   diagnostics.push(...tenancy.diagnostics, ...events.diagnostics, ...audit.diagnostics, ...personaRoles.diagnostics);
   if (hasErrors(diagnostics)) return done(ast, null);
@@ -97,13 +105,13 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
     fieldHistory: audit.value.fieldHistory,
   };
   const roles = [...new Set([...access.value.roles, ...personaRoles.value])].sort();
-  const checked: CheckedProgram = { ...linked, leaves: access.value.leaves, roles, rules };
+  const checked: CheckedProgram = { ...linked, leaves: access.value.leaves, roles, rules, onDelete: relations.value };
 
   // ── lower ──
   try {
     return done(ast, lower(checked));
   } catch (e) {
-    diagnostics.push(internalError(e instanceof Error ? e.message : String(e)));
+    diagnostics.push(internalError((e instanceof Error ? e.message : String(e)).replace(/^DZ9001: /, "")));
     return done(ast, null);
   }
 }
@@ -122,5 +130,34 @@ export function emit(ir: AppIR, ctx: EmitContext): GeneratedFile[] {
   for (let i = 1; i < files.length; i++) {
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`DZ9001: two emitters produced ${files[i]!.path}`);
   }
+  const unparsable = checkEmittedSyntax(files);
+  if (unparsable.length > 0) throw new InternalDiagnostics(unparsable);
   return files;
+}
+
+/** An emitter broke its contract: these DZ9xxx diagnostics are rendered and the CLI exits 2. */
+export class InternalDiagnostics extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(diagnostics.map((d) => d.message).join("\n"));
+  }
+}
+
+/**
+ * DZ9002 for each generated `.ts` file the TypeScript parser rejects (syntax only, no type check:
+ * a few milliseconds for a whole app), at its first syntax error.
+ */
+export function checkEmittedSyntax(files: readonly Pick<GeneratedFile, "path" | "contents">[]): Diagnostic[] {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ts } = require("ts-morph") as typeof import("ts-morph");
+  const out: Diagnostic[] = [];
+  for (const file of files) {
+    if (!file.path.endsWith(".ts")) continue;
+    const source = ts.createSourceFile(file.path, file.contents, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    // `parseDiagnostics` holds the parser's (syntactic) diagnostics; no program is needed.
+    const first = (source as unknown as { parseDiagnostics: readonly import("ts-morph").ts.DiagnosticWithLocation[] }).parseDiagnostics[0];
+    if (first === undefined) continue;
+    const at = source.getLineAndCharacterOfPosition(first.start);
+    out.push(unparsableOutput(file.path, ts.flattenDiagnosticMessageText(first.messageText, " "), at.line + 1, at.character + 1));
+  }
+  return out;
 }

@@ -1,19 +1,30 @@
 /**
  * Rewrites the goldens of every fixture case (or of the cases named on the command line) from
- * the current generator: `expected/` trees and `stderr.txt` files. Review the diff afterwards.
+ * the current generator: `expected/` trees, `stderr.txt` files and `ir.json` files (the exact
+ * `--emit ir` stdout). Review the diff afterwards — for IR goldens, read the JSON against
+ * DSL.md: a golden that encodes a bug is worse than none.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { listFixtures, runFixture } from "../generator/tests/support/fixtures";
+import { GOLDEN, listFixtures, runFixture } from "../generator/tests/support/fixtures";
 
 async function acceptAll(names: readonly string[]): Promise<void> {
-  for (const c of listFixtures()) {
+  const cases = listFixtures();
+  const unknown = names.filter((n) => !cases.some((c) => c.name === n));
+  if (unknown.length > 0) throw new Error(`no fixture case named ${unknown.join(", ")}`);
+  for (const c of cases) {
     if (names.length > 0 && !names.includes(c.name)) continue;
     const run = await runFixture(c);
     if (c.kind === "stderr") {
-      writeFileSync(path.join(c.dir, "stderr.txt"), run.stderr);
+      writeFileSync(path.join(c.dir, GOLDEN.stderr), run.stderr);
+    } else if (c.kind === "ir") {
+      if (run.exitCode !== c.exitCode || run.stdout === "") {
+        process.stderr.write(run.stderr);
+        throw new Error(`${c.name}: --emit ir exited ${run.exitCode} (expected ${c.exitCode}); ir.json not written`);
+      }
+      writeFileSync(path.join(c.dir, GOLDEN.ir), run.stdout);
     } else {
-      const expected = path.join(c.dir, "expected");
+      const expected = path.join(c.dir, GOLDEN.tree);
       rmSync(expected, { recursive: true, force: true });
       for (const [file, contents] of run.files) {
         mkdirSync(path.dirname(path.join(expected, file)), { recursive: true });

@@ -211,6 +211,8 @@ export const autoOnNonDate = (span: Span, modifier: string) =>
 export const conflictingModifiers = (span: Span, a: string, b: string) =>
   diagnostic("DZ4005", `${q(a)} and ${q(b)} conflict`, span);
 export const invalidSize = (span: Span, message: string) => diagnostic("DZ4014", message, span);
+export const generatedColumnCollision = (span: Span, message: string, other?: Span) =>
+  diagnostic("DZ4006", message, span, other ? { notes: [{ message: "declared here", span: other }] } : {});
 
 // ── DZ9xxx internal ──────────────────────────────────────────────────────────────────────────
 export const internalError = (message: string) =>
@@ -260,3 +262,42 @@ export const tenancyWithoutRoot = (span: Span) =>
 export const unknownEventOrTopic = (span: Span, kind: "event" | "topic", name: string, suggestion?: string) =>
   diagnostic("DZ2009", `unknown ${kind} ${q(name)}`, span, suggestion ? { help: `did you mean ${q(suggestion)}?` } : {});
 export const eventFieldProblem = (span: Span, message: string) => diagnostic("DZ4013", message, span);
+
+// ── Access lints (DSL.md §6.12) ──────────────────────────────────────────────────────────────
+const roleList = (roles: readonly string[]) => `${roles.length === 1 ? "role" : "roles"} ${roles.map(q).join(", ")}`;
+export const permittedRoleWithoutScope = (span: Span, entity: string, op: string, roles: readonly string[]) =>
+  diagnostic("DZ3011", `${roleList(roles)} may ${q(op)} ${entity}, but no ${q(op)} scope rule covers ${roles.length === 1 ? "it" : "them"}: always denied`, span, {
+    help: `add a \`${op}:\` scope rule with \`as: ${roles.join(", ")}\` (or \`as: *\`), or drop ${roles.length === 1 ? "the role" : "the roles"} from this permit rule`,
+  });
+export const deadScopeRule = (span: Span, entity: string, op: string, role: string) =>
+  diagnostic("DZ3012", `no \`${op}\` permit rule of ${entity} allows role ${q(role)}: this part of the scope rule never applies`, span, {
+    help: `add \`role(${role})\` to the \`${op}:\` permit rule, or remove ${q(role)} from \`as:\``,
+  });
+export const updateWithoutRead = (span: Span, entity: string, op: string, role: string | null) =>
+  diagnostic("DZ3017", `${role === null ? "`as: *`" : `role ${q(role)}`} has ${op === "update" ? "an" : "a"} \`${op}\` scope rule on ${entity} but no \`read\` or \`list\` rule: the ${op} affects no rows`, span, {
+    notes: [{ message: `PostgreSQL applies the SELECT policy to the rows an ${op === "update" ? "UPDATE" : "DELETE"} reads` }],
+    help: `add a \`read:\` or \`list:\` scope rule for ${role === null ? "every role" : q(role)}`,
+  });
+
+// ── Modules and relations (DSL.md §2.3, §4.6, §4.8) ─────────────────────────────────────────
+export const entityFromUnusedModule = (span: Span, entity: string, module: string, from: string) =>
+  diagnostic("DZ2007", `entity ${entity} belongs to module ${q(module)}, which module ${q(from)} does not \`use\``, span, {
+    help: `add \`use ${module}\` to the header of this file`,
+  });
+export const noChildFk = (span: Span, relation: string, holder: string, parent: string, suggestedField: string) =>
+  diagnostic("DZ2002", `${q(relation)}: ${holder} has no \`ref ${parent}\` to be the child FK`, span, {
+    help: `add a field such as \`${suggestedField}: ref ${parent}\` to ${holder}`,
+  });
+export const ambiguousChildFk = (span: Span, child: string, parent: string, refs: readonly string[], help: string) =>
+  diagnostic("DZ2014", `${child} has ${refs.length} refs to ${parent} (${refs.map(q).join(", ")}): the child FK is ambiguous`, span, { help });
+export const impossibleOnDelete = (span: Span, message: string, note: { readonly message: string; readonly span: Span }) =>
+  diagnostic("DZ4015", message, span, { notes: [note] });
+export const refToTablelessEntity = (span: Span, entity: string, declared: Span) =>
+  diagnostic("DZ4016", `${entity} emits no table (it declares \`subtype_of\`), so it cannot be referenced`, span, {
+    notes: [{ message: "declared here", span: declared }],
+    help: "reference the parent entity instead",
+  });
+
+// ── DZ9002 ───────────────────────────────────────────────────────────────────────────────────
+export const unparsableOutput = (file: string, message: string, line: number, column: number) =>
+  diagnostic("DZ9002", `internal error: the emitter produced unparsable ${file} (${line}:${column}: ${message}); a bug: please report it with --emit ir output`, undefined);

@@ -77,9 +77,20 @@ export interface FieldIR {
   readonly serverManaged: boolean;
   /** `auto_update`: a BEFORE UPDATE trigger refreshes the column. */
   readonly autoUpdate: boolean;
-  /** True when the column needs an index (FK column, or filtered on by a scope rule). */
+  /** True when the column needs an index (FK column, `indexed`, or filtered on by a scope rule). */
   readonly indexed: boolean;
+  /** `sensitive` (METADATA): redacted in logs, event payloads and field history (DSL.md §4.4). */
+  readonly sensitive?: boolean;
+  /** `pii(…)` (METADATA → `COMMENT ON COLUMN`); absent or null without `pii`. */
+  readonly pii?: { readonly category: string | null; readonly sensitivity: string | null } | null;
+  /**
+   * The FK's ON DELETE action, set by a `has_many`/`has_one` of the referenced entity (DSL.md
+   * §4.6); absent for NO ACTION (deleting a referenced row fails, 409).
+   */
+  readonly onDelete?: OnDeleteAction;
 }
+
+export type OnDeleteAction = "cascade" | "restrict" | "set null";
 
 export type FieldTypeIR =
   | { readonly kind: "uuid" }
@@ -91,7 +102,21 @@ export type FieldTypeIR =
   | { readonly kind: "date" }
   | { readonly kind: "datetime" }
   | { readonly kind: "enum"; readonly values: readonly string[] }
-  | { readonly kind: "ref"; readonly entity: string; readonly table: string };
+  | { readonly kind: "ref"; readonly entity: string; readonly table: string }
+  /** NUMERIC(P,S); values travel as strings, never floats. */
+  | { readonly kind: "decimal"; readonly precision: number; readonly scale: number }
+  | { readonly kind: "float" }
+  | { readonly kind: "url" }
+  | { readonly kind: "slug" }
+  | { readonly kind: "timezone" }
+  | { readonly kind: "json" }
+  | { readonly kind: "file" }
+  /**
+   * A `money` field is two FieldIRs with the field's `name`: `<f>_minor` (BIGINT minor units, a
+   * string in TS/JSON) and `<f>_currency` (CHAR(3), default `currency`).
+   */
+  | { readonly kind: "moneyMinor"; readonly currency: string }
+  | { readonly kind: "moneyCurrency"; readonly currency: string };
 
 export type FieldTypeKind = FieldTypeIR["kind"];
 
@@ -99,7 +124,18 @@ export type DefaultIR =
   /** A literal default, already typed for its column (`'a'`, 12, true). */
   | { readonly kind: "literal"; readonly value: LiteralValue }
   /** `gen_random_uuid()`, `now()`, `CURRENT_DATE`. */
-  | { readonly kind: "generated"; readonly fn: "uuid" | "now" | "today" };
+  | { readonly kind: "generated"; readonly fn: "uuid" | "now" | "today" }
+  /** A decimal/float/money number default as written (`-12.50`), never routed through a float. */
+  | { readonly kind: "number"; readonly text: string }
+  /** `today ± d` / `now ± d`; `cast` is `date` on a date column (`CURRENT_DATE + INTERVAL` is a timestamp). */
+  | {
+      readonly kind: "relative";
+      readonly base: "today" | "now";
+      readonly sign: "+" | "-";
+      readonly amount: number;
+      readonly unit: "min" | "h" | "d" | "w" | "m" | "y";
+      readonly cast: "date" | null;
+    };
 
 export type LiteralValue = string | number | boolean | null;
 

@@ -65,10 +65,11 @@ export function lowerEntityRules(entity: EntityInfo, program: CheckedProgram): E
             autoAfter: auto && auto.kind === "autoAfter" ? `${auto.amount} ${auto.unit ?? "days"}` : null,
           };
         });
-        const exact = edges.filter((e) => e.from !== null);
-        const any = edges.filter((e) => e.from === null);
+        // Several blocks merge; exact edges stay before every `*` edge (§4.9: the first failing
+        // guard reported is the first candidate's, exact edges before `*`).
         const previous: readonly TransitionIR[] = stateMachine === null ? [] : (stateMachine as StateMachineIR).transitions;
-        stateMachine = { field, transitions: [...previous, ...exact, ...any] };
+        const all = [...previous, ...edges];
+        stateMachine = { field, transitions: [...all.filter((e) => e.from !== null), ...all.filter((e) => e.from === null)] };
         break;
       }
       case "entityAudit":

@@ -14,6 +14,7 @@ import {
   type EntityIR,
   type FieldIR,
   type FieldTypeIR,
+  type OnDeleteAction,
   type Operation,
   type PermitExpr,
   type Predicate,
@@ -40,6 +41,11 @@ export function lower(program: CheckedProgram): AppIR {
   return deepFreeze(app);
 }
 
+/** The ON DELETE action a `has_many`/`has_one` gave this FK (DSL.md §4.6); absent for NO ACTION. */
+function withOnDelete(f: FieldIR, action: OnDeleteAction | undefined): FieldIR {
+  return action === undefined || f.type.kind !== "ref" ? f : { ...f, onDelete: action };
+}
+
 function lowerEntity(entity: EntityInfo, program: CheckedProgram): EntityIR {
   const access = lowerAccess(entity, program);
   const scoped = new Set<string>();
@@ -49,28 +55,56 @@ function lowerEntity(entity: EntityInfo, program: CheckedProgram): EntityIR {
     title: entity.decl.title ?? entity.name,
     table: entity.table,
     route: routeSegment(entity.name),
-    fields: entity.fields.map((f) => lowerField(f, program, scoped)),
+    fields: entity.fields.flatMap((f) => lowerField(f, program, scoped)).map((f) => withOnDelete(f, program.onDelete?.get(entity.name)?.get(f.name))),
     access,
     rules: lowerEntityRules(entity, program),
   };
 }
 
-function lowerField(f: FieldInfo, program: CheckedProgram, scopedColumns: ReadonlySet<string>): FieldIR {
-  const type = lowerType(f.type, program);
-  return {
+/**
+ * The columns of a field: one, except for `money`, which is `<f>_minor` (BIGINT minor units, takes
+ * `required`, the number default, `unique` and `indexed`) and `<f>_currency` (CHAR(3) NOT NULL
+ * DEFAULT 'CCY'), both named `f` (DSL.md §4.3).
+ */
+function lowerField(f: FieldInfo, program: CheckedProgram, scopedColumns: ReadonlySet<string>): FieldIR[] {
+  const base = {
     name: f.name,
-    column: f.name,
-    type,
     required: f.required,
     unique: f.unique,
     default: f.default,
     serverManaged: f.name === "id" || f.autoAdd || f.autoUpdate,
     autoUpdate: f.autoUpdate,
-    indexed: f.name !== "id" && (type.kind === "ref" || scopedColumns.has(f.name)),
+    sensitive: f.sensitive,
+    pii: f.pii,
   };
+  if (f.type.kind === "money") {
+    const currency = f.type.currency;
+    return [
+      { ...base, column: `${f.name}_minor`, type: { kind: "moneyMinor", currency }, indexed: f.indexed || scopedColumns.has(`${f.name}_minor`) },
+      {
+        ...base,
+        column: `${f.name}_currency`,
+        type: { kind: "moneyCurrency", currency },
+        required: true,
+        unique: false,
+        default: { kind: "literal", value: currency },
+        indexed: false,
+      },
+    ];
+  }
+  const type = lowerType(f.type, program);
+  return [
+    {
+      ...base,
+      column: f.name,
+      type,
+      // `indexed` modifier, FK column, or filtered on by a scope rule (DSL.md §4.4, §4.6, §6.10).
+      indexed: f.name !== "id" && (f.indexed || type.kind === "ref" || scopedColumns.has(f.name)),
+    },
+  ];
 }
 
-function lowerType(t: ResolvedType, program: CheckedProgram): FieldTypeIR {
+function lowerType(t: Exclude<ResolvedType, { kind: "money" }>, program: CheckedProgram): FieldTypeIR {
   if (t.kind === "ref") {
     const target = program.entitiesByName.get(t.entity);
     if (!target) throw new Error(`DZ9001: ref to unknown entity ${t.entity}`);

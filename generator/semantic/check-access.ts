@@ -385,7 +385,16 @@ function groupOf(t: ResolvedType): ValueGroup {
     case "text":
     case "email":
     case "enum":
+    case "url":
+    case "slug":
+    case "timezone":
+    case "file":
+    case "json":
       return "text";
+    case "decimal":
+    case "float":
+    case "money":
+      return "int";
     default:
       return t.kind;
   }

@@ -101,9 +101,18 @@ function fieldType(t: ResolvedType, field: string): ExprType {
     case "str":
     case "text":
     case "email":
+    case "url":
+    case "slug":
+    case "timezone":
+    case "file":
       return T.text;
     case "int":
+    case "decimal":
+    case "float":
+    case "money":
       return T.number;
+    case "json":
+      return T.unknown;
     case "bool":
       return T.bool;
     case "date":

@@ -48,7 +48,7 @@ export function mergeModules(project: ParsedProject): PassResult<MergedModules> 
   return { value: { entities: [...entities.values()], personas: [...personas.values()], app: chooseApp(project, modules, diagnostics) }, diagnostics };
 }
 
-function moduleOf(file: FileNode): string {
+export function moduleOf(file: FileNode): string {
   if (file.module) return file.module.name;
   const base = file.path.split("/").pop() ?? file.path;
   return base.replace(/\.(dz|dsl)$/, "");

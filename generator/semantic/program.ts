@@ -4,10 +4,11 @@
  */
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { SourceFile, Span } from "../diagnostics/span";
-import type { LiteralValue, Predicate } from "../ir/ir";
+import type { DefaultIR, Predicate } from "../ir/ir";
 import type { AppDecl, AuditOnDecl, Comparison, EntityDecl, FieldDecl, FileNode, PersonaDecl, TransitionsBlock, ViaFilter } from "../syntax/ast";
 import type { CheckedEvents } from "./check-events";
 import type { CheckedInvariants } from "./check-invariants";
+import type { OnDeleteActions } from "./check-relations";
 import type { CheckedTenancy } from "./check-tenancy";
 
 /** The parsed project: files in project-relative path order, plus project settings. */
@@ -36,11 +37,18 @@ export type ResolvedType =
   | { readonly kind: "date" }
   | { readonly kind: "datetime" }
   | { readonly kind: "enum"; readonly values: readonly string[] }
-  | { readonly kind: "ref"; readonly entity: string };
+  | { readonly kind: "ref"; readonly entity: string }
+  | { readonly kind: "decimal"; readonly precision: number; readonly scale: number }
+  | { readonly kind: "float" }
+  | { readonly kind: "url" }
+  | { readonly kind: "slug" }
+  | { readonly kind: "timezone" }
+  | { readonly kind: "json" }
+  | { readonly kind: "file" }
+  /** Two columns `<f>_minor` and `<f>_currency` (DSL.md §4.3); `currency` is the upper-cased default. */
+  | { readonly kind: "money"; readonly currency: string };
 
-export type ResolvedDefault =
-  | { readonly kind: "literal"; readonly value: LiteralValue }
-  | { readonly kind: "generated"; readonly fn: "uuid" | "now" | "today" };
+export type ResolvedDefault = DefaultIR;
 
 export interface FieldInfo {
   readonly name: string;
@@ -52,6 +60,17 @@ export interface FieldInfo {
   readonly default: ResolvedDefault | null;
   readonly autoAdd: boolean;
   readonly autoUpdate: boolean;
+  /** `indexed` (DSL.md §4.4). */
+  readonly indexed: boolean;
+  /** `sensitive` (METADATA: redacted in logs, event payloads and field history). */
+  readonly sensitive: boolean;
+  /** `pii(…)`: null when absent; category/sensitivity null when not given. */
+  readonly pii: PiiInfo | null;
+}
+
+export interface PiiInfo {
+  readonly category: string | null;
+  readonly sensitivity: string | null;
 }
 
 export interface EntityInfo {
@@ -104,6 +123,8 @@ export interface CheckedProgram extends LinkedProgram {
   readonly rules: RuleTables;
   /** Every role named anywhere (personas, role(), as:), sorted. */
   readonly roles: readonly string[];
+  /** ON DELETE actions of child FKs from `has_many`/`has_one` (check-relations); absent in hand-built programs. */
+  readonly onDelete?: OnDeleteActions;
 }
 
 export interface PassResult<T> {

@@ -2,8 +2,9 @@
  * Resolves every entity's fields: types (DSL.md §4.3), modifiers (§4.4), defaults (§4.5), `ref`
  * targets (§4.6) and the primary key (§4.2). Guarantees: each returned entity has a uuid `id`
  * field first, field names are unique, every `ref` names an entity of the project, every default
- * fits its field's type. Fields of types not implemented in this version are reported (DZ1902)
- * and left out.
+ * fits its field's type, no `money` column (`<f>_minor`, `<f>_currency`) collides with a declared
+ * field (DZ4006). Fields of types not implemented in this version are reported (DZ1902) and left
+ * out; `searchable`, `storage` and `was:` are kept but warned about (DZ1902).
  */
 import {
   autoOnNonDate,
@@ -12,6 +13,7 @@ import {
   conflictingModifiers,
   constructLater,
   duplicateField,
+  generatedColumnCollision,
   idNotUuid,
   invalidSize,
   nameCollision,
@@ -22,17 +24,27 @@ import {
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { DefaultValue, EntityDecl, FieldDecl, Modifier, TypeExpr } from "../syntax/ast";
 import { closest, snakeCase } from "../util/names";
-import type { EntityInfo, FieldInfo, PassResult, ResolvedDefault, ResolvedType } from "./program";
+import type { EntityInfo, FieldInfo, PassResult, PiiInfo, ResolvedDefault, ResolvedType } from "./program";
 
-const SIMPLE_TYPES = { text: "text", int: "int", bool: "bool", uuid: "uuid", date: "date", datetime: "datetime", email: "email" } as const;
+const SIMPLE_TYPES = {
+  text: "text", int: "int", bool: "bool", uuid: "uuid", date: "date", datetime: "datetime", email: "email",
+  float: "float", url: "url", slug: "slug", timezone: "timezone", json: "json",
+} as const;
+/** Types with arguments, resolved one by one below. */
+const ARG_TYPES = ["str", "decimal", "money", "file"];
 /** Types of the language whose generation lands in a later version. */
-const LATER_TYPES = new Set(["decimal", "float", "url", "slug", "timezone", "json", "money", "file", "poly_ref"]);
+const LATER_TYPES = new Set(["poly_ref"]);
+/** `pii(category=C, sensitivity=S)` values (DSL.md §4.4). */
+const PII_CATEGORIES = ["contact", "identity", "location", "biometric", "financial", "health", "freeform", "behavioral"];
+const PII_SENSITIVITIES = ["standard", "high", "special_category"];
+/** Modifiers kept but not acted on in this version (DZ1902). */
+const LATER_MODIFIERS = new Set(["searchable", "storage", "was"]);
 const TYPE_HINTS: Readonly<Record<string, string>> = {
   string: "str(N)", varchar: "str(N)", char: "str(N)", integer: "int", bigint: "int", boolean: "bool",
   double: "float", real: "float", numeric: "decimal(P,S)", timestamp: "datetime", time: "datetime",
   dict: "json", object: "json", fk: "ref Entity", foreign_key: "ref Entity", currency: "money",
 };
-const KNOWN_TYPE_NAMES = ["str", ...Object.keys(SIMPLE_TYPES), ...LATER_TYPES, "enum", "ref", "belongs_to"];
+const KNOWN_TYPE_NAMES = [...ARG_TYPES, ...Object.keys(SIMPLE_TYPES), ...LATER_TYPES, "enum", "ref", "belongs_to"];
 const FLAG_MODIFIERS = new Set([
   "required", "optional", "pk", "unique", "indexed", "auto_add", "auto_update", "sensitive", "pii", "searchable", "storage", "was",
 ]);
@@ -77,12 +89,36 @@ function resolveEntity(decl: EntityDecl, table: string, entityNames: ReadonlySet
   }
   let id = byName.get("id");
   if (!id) {
-    id = { name: "id", decl: null, span: decl.name.span, type: { kind: "uuid" }, required: true, unique: false, default: { kind: "generated", fn: "uuid" }, autoAdd: false, autoUpdate: false };
+    id = { ...ID_FIELD, span: decl.name.span };
     byName.set("id", id);
   } else {
     fields.splice(fields.indexOf(id), 1);
   }
+  checkMoneyColumns(fields, diagnostics);
   return { name: decl.name.name, decl, table, fields: [id, ...fields], fieldsByName: byName };
+}
+
+const ID_FIELD: Omit<FieldInfo, "span"> = {
+  name: "id", decl: null, type: { kind: "uuid" }, required: true, unique: false, default: { kind: "generated", fn: "uuid" },
+  autoAdd: false, autoUpdate: false, indexed: false, sensitive: false, pii: null,
+};
+
+/** A `money` field's `<f>_minor`/`<f>_currency` must not be the name of another field (DZ4006). */
+function checkMoneyColumns(fields: readonly FieldInfo[], diagnostics: Diagnostic[]): void {
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const generated = new Map<string, FieldInfo>();
+  for (const f of fields) {
+    if (f.type.kind !== "money") continue;
+    for (const column of [`${f.name}_minor`, `${f.name}_currency`]) {
+      const clash = byName.get(column) ?? generated.get(column);
+      if (clash) {
+        diagnostics.push(
+          generatedColumnCollision(f.span, `money field \`${f.name}\` generates column \`${column}\`, which is also the field \`${clash.name}\``, clash.span),
+        );
+      }
+      generated.set(column, f);
+    }
+  }
 }
 
 function resolveField(field: FieldDecl, entityNames: ReadonlySet<string>, diagnostics: Diagnostic[]): FieldInfo | null {
@@ -93,7 +129,7 @@ function resolveField(field: FieldDecl, entityNames: ReadonlySet<string>, diagno
   const isId = field.name.name === "id";
   if (isId) {
     if (type.kind !== "uuid") diagnostics.push(idNotUuid(field.type.span));
-    return { name: "id", decl: field, span: field.name.span, type: { kind: "uuid" }, required: true, unique: false, default: { kind: "generated", fn: "uuid" }, autoAdd: false, autoUpdate: false };
+    return { ...ID_FIELD, decl: field, span: field.name.span };
   }
   const pk = flags.get("pk");
   if (pk) diagnostics.push(pkOnNonId(pk.span, field.name.name));
@@ -110,6 +146,10 @@ function resolveField(field: FieldDecl, entityNames: ReadonlySet<string>, diagno
   if (isAuto) dflt = { kind: "generated", fn: type.kind === "date" ? "today" : "now" };
   else if (defaultModifier && defaultModifier.kind === "default") dflt = resolveDefault(defaultModifier.value, type, diagnostics);
 
+  for (const [name, m] of flags) if (LATER_MODIFIERS.has(name)) diagnostics.push(constructLater(m.name.span, name, null));
+  const piiFlag = flags.get("pii");
+  const pii = piiFlag ? resolvePii(piiFlag, diagnostics) : null;
+
   return {
     name: field.name.name,
     decl: field,
@@ -120,7 +160,33 @@ function resolveField(field: FieldDecl, entityNames: ReadonlySet<string>, diagno
     default: dflt,
     autoAdd: isAuto && autoAdd !== undefined,
     autoUpdate: isAuto && autoUpdate !== undefined,
+    indexed: flags.has("indexed"),
+    sensitive: flags.has("sensitive"),
+    pii,
   };
+}
+
+/** `pii`, `pii()`, `pii(category=C, sensitivity=S)` (DSL.md §4.4); anything else is DZ1011. */
+function resolvePii(m: FlagModifier, diagnostics: Diagnostic[]): PiiInfo {
+  const out = { category: null as string | null, sensitivity: null as string | null };
+  const args = (m.args ?? "").trim();
+  if (args === "") return out;
+  for (const part of args.split(",")) {
+    const match = /^\s*(category|sensitivity)\s*=\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(part);
+    if (!match) {
+      diagnostics.push(badModifier(m.span, `\`pii(${args})\`: expected \`category=…\` and/or \`sensitivity=…\``));
+      continue;
+    }
+    const key = match[1] as "category" | "sensitivity";
+    const value = match[2]!;
+    const allowed = key === "category" ? PII_CATEGORIES : PII_SENSITIVITIES;
+    if (out[key] !== null) diagnostics.push(badModifier(m.span, `\`pii\`: \`${key}\` is given twice`));
+    else if (!allowed.includes(value)) {
+      const hint = closest(value, allowed);
+      diagnostics.push(badModifier(m.span, `\`pii\`: \`${value}\` is not a ${key} (${allowed.join(", ")})${hint ? ` — did you mean \`${hint}\`?` : ""}`));
+    } else out[key] = value;
+  }
+  return out;
 }
 
 type FlagModifier = Extract<Modifier, { kind: "flag" }>;
@@ -193,7 +259,29 @@ function resolveNamedType(type: Extract<TypeExpr, { kind: "namedType" }>, diagno
     }
     return { kind: "str", maxLength: n };
   }
-  if (name in SIMPLE_TYPES) return { kind: SIMPLE_TYPES[name as keyof typeof SIMPLE_TYPES] } as ResolvedType;
+  if (name === "decimal") return resolveDecimal(type, diagnostics);
+  if (name === "money") {
+    const args = type.args ?? [];
+    if (args.length > 1) {
+      diagnostics.push(invalidSize(type.span, "`money` takes at most one argument, a currency code: `money(EUR)`"));
+      return null;
+    }
+    const ccy = args[0]?.text ?? "GBP";
+    if (!/^[A-Za-z]{3}$/.test(ccy)) {
+      diagnostics.push(invalidSize(args[0]!.span, `\`money(${ccy})\`: the currency must be a three-letter ISO 4217 code`));
+      return null;
+    }
+    return { kind: "money", currency: ccy.toUpperCase() };
+  }
+  // `file(200MB)`, `file(ui: drag_drop)`: upload limits and UI hints are LATER; the column is a storage key.
+  if (name === "file") return { kind: "file" };
+  if (name in SIMPLE_TYPES) {
+    if (type.args !== null) {
+      diagnostics.push(invalidSize(type.span, `\`${name}\` takes no arguments`));
+      return null;
+    }
+    return { kind: SIMPLE_TYPES[name as keyof typeof SIMPLE_TYPES] } as ResolvedType;
+  }
   if (LATER_TYPES.has(name)) {
     diagnostics.push(constructLater(type.name.span, `${name} field`, null));
     return null;
@@ -202,7 +290,22 @@ function resolveNamedType(type: Extract<TypeExpr, { kind: "namedType" }>, diagno
   return null;
 }
 
-const TEXT_LIKE = new Set(["str", "text", "email"]);
+/** `decimal(P,S)`: both mandatory, 1 ≤ P ≤ 1000, 0 ≤ S ≤ P (DZ4014). */
+function resolveDecimal(type: Extract<TypeExpr, { kind: "namedType" }>, diagnostics: Diagnostic[]): ResolvedType | null {
+  const args = type.args ?? [];
+  const whole = (text: string) => (/^[0-9]+$/.test(text) ? Number(text) : NaN);
+  const p = args.length === 2 ? whole(args[0]!.text) : NaN;
+  const s = args.length === 2 ? whole(args[1]!.text) : NaN;
+  if (!(p >= 1 && p <= 1000) || !(s >= 0 && s <= p)) {
+    const written = args.length === 0 ? "decimal" : `decimal(${args.map((a) => a.text).join(",")})`;
+    diagnostics.push(invalidSize(args.length === 0 ? type.span : args[0]!.span, `\`${written}\`: write \`decimal(P,S)\` with 1 ≤ P ≤ 1000 and 0 ≤ S ≤ P`));
+    return null;
+  }
+  return { kind: "decimal", precision: p, scale: s };
+}
+
+const TEXT_LIKE = new Set(["str", "text", "email", "url", "slug", "timezone"]);
+const NUMERIC = new Set(["float", "decimal", "money"]);
 
 function resolveDefault(value: DefaultValue, type: ResolvedType, diagnostics: Diagnostic[]): ResolvedDefault | null {
   const bad = (message: string) => {
@@ -218,24 +321,58 @@ function resolveDefault(value: DefaultValue, type: ResolvedType, diagnostics: Di
       }
       if (!TEXT_LIKE.has(type.kind)) return bad(`a text default does not fit a \`${type.kind}\` field`);
       if (type.kind === "str" && [...text].length > type.maxLength) return bad(`default is longer than str(${type.maxLength})`);
+      if (type.kind === "slug" && !(/^[a-z0-9]+(-[a-z0-9]+)*$/.test(text) && text.length >= 3 && text.length <= 40)) {
+        return bad(`default \`${text}\` is not a slug (3 to 40 of a-z, 0-9 and single dashes)`);
+      }
       return { kind: "literal", value: text };
     }
     case "number":
-      if (type.kind !== "int") return bad(`a number default does not fit a \`${type.kind}\` field`);
-      if (!/^-?[0-9]+$/.test(value.text) || Math.abs(Number(value.text)) > 2147483647) return bad(`\`${value.text}\` is not a 32-bit integer`);
-      return { kind: "literal", value: Number(value.text) };
+      if (type.kind === "int") {
+        if (!/^-?[0-9]+$/.test(value.text) || Math.abs(Number(value.text)) > 2147483647) return bad(`\`${value.text}\` is not a 32-bit integer`);
+        return { kind: "literal", value: Number(value.text) };
+      }
+      if (!NUMERIC.has(type.kind)) return bad(`a number default does not fit a \`${type.kind}\` field`);
+      return numberDefault(value.text, type, bad);
     case "bool":
       return type.kind === "bool" ? { kind: "literal", value: value.value } : bad(`a boolean default does not fit a \`${type.kind}\` field`);
     case "relativeDate":
       if (type.kind !== "date" && type.kind !== "datetime") return bad(`\`${value.base}\` needs a date or datetime field`);
       if (value.base === "now" && type.kind === "date") return bad("`now` needs a datetime field (use `today` for dates)");
-      if (value.duration !== null) {
-        diagnostics.push(constructLater(value.span, "relative date default", null));
-        return null;
+      if (value.duration === null || value.sign === null) return { kind: "generated", fn: value.base === "today" ? "today" : "now" };
+      if (value.base === "today" && type.kind === "date" && (value.duration.unit === "min" || value.duration.unit === "h")) {
+        return bad(`\`today ${value.sign} ${value.duration.text}\` on a date field: use days, weeks, months or years`);
       }
-      return { kind: "generated", fn: value.base === "today" ? "today" : "now" };
+      return {
+        kind: "relative",
+        base: value.base,
+        sign: value.sign,
+        amount: value.duration.amount,
+        unit: value.duration.unit,
+        cast: type.kind === "date" ? "date" : null,
+      };
     case "expression":
       diagnostics.push(constructLater(value.span, "expression default", null));
       return null;
   }
+}
+
+/**
+ * A number default of a `float`, `decimal(P,S)` or `money` field, kept as written (`12.50`). It
+ * must be a plain decimal number; a decimal's must fit P and S, money's (minor units) a whole
+ * BIGINT number.
+ */
+function numberDefault(text: string, type: ResolvedType, bad: (message: string) => null): ResolvedDefault | null {
+  const m = /^-?([0-9]+)(?:\.([0-9]+))?$/.exec(text);
+  if (!m) return bad(`\`${text}\` is not a plain decimal number`);
+  if (type.kind === "money") {
+    if (m[2] !== undefined) return bad(`a money default is in minor units (a whole number), not \`${text}\``);
+    if (BigInt(text) > 9223372036854775807n || BigInt(text) < -9223372036854775808n) return bad(`\`${text}\` does not fit a BIGINT`);
+  }
+  if (type.kind === "decimal") {
+    const intDigits = m[1]!.replace(/^0+(?=.)/, "").replace(/^0$/, "").length;
+    const fracDigits = (m[2] ?? "").length;
+    if (fracDigits > type.scale) return bad(`\`${text}\` has more than ${type.scale} decimal places for decimal(${type.precision},${type.scale})`);
+    if (intDigits > type.precision - type.scale) return bad(`\`${text}\` does not fit decimal(${type.precision},${type.scale})`);
+  }
+  return { kind: "number", text };
 }

@@ -284,74 +284,76 @@ function peg$parse(input, options) {
   const peg$c88 = "ancestors_of";
   const peg$c89 = ",";
   const peg$c90 = "=";
-  const peg$c91 = "?";
-  const peg$c92 = "if";
-  const peg$c93 = "authenticated";
-  const peg$c94 = "anonymous";
-  const peg$c95 = "for";
-  const peg$c96 = "and";
-  const peg$c97 = "not";
-  const peg$c98 = "!=";
-  const peg$c99 = "has_grant";
-  const peg$c100 = "==";
-  const peg$c101 = "<=";
-  const peg$c102 = ">=";
-  const peg$c103 = "in";
-  const peg$c104 = "is";
-  const peg$c105 = "current_user";
-  const peg$c106 = "current_tenant";
-  const peg$c107 = "id";
-  const peg$c108 = "null";
-  const peg$c109 = "None";
-  const peg$c110 = "today";
-  const peg$c111 = "now";
-  const peg$c112 = "elif";
-  const peg$c113 = "else";
-  const peg$c114 = "<";
-  const peg$c115 = "-";
-  const peg$c116 = ">";
-  const peg$c117 = "+";
-  const peg$c118 = "tenancy";
-  const peg$c119 = "mode";
-  const peg$c120 = "partition_key";
-  const peg$c121 = "entities_excluded";
-  const peg$c122 = "exclude";
-  const peg$c123 = "event_model";
-  const peg$c124 = "topic";
-  const peg$c125 = "event";
-  const peg$c126 = "retention";
-  const peg$c127 = "payload";
-  const peg$c128 = "version";
-  const peg$c129 = "fields";
-  const peg$c130 = "on";
-  const peg$c131 = "track";
-  const peg$c132 = "show_to";
-  const peg$c133 = "grant_schema";
-  const peg$c134 = "relation";
-  const peg$c135 = "max_duration";
-  const peg$c136 = "granted_by";
-  const peg$c137 = "approved_by";
-  const peg$c138 = "approval";
-  const peg$c139 = "expiry";
-  const peg$c140 = "subscribe";
-  const peg$c141 = "projection";
-  const peg$c142 = "channel";
-  const peg$c143 = "job";
-  const peg$c144 = "schedule";
-  const peg$c145 = "process";
-  const peg$c146 = "webhook";
-  const peg$c147 = "sla";
-  const peg$c148 = "search";
-  const peg$c149 = "service";
-  const peg$c150 = "<->";
-  const peg$c151 = "<-";
-  const peg$c152 = "\"";
-  const peg$c153 = "'";
-  const peg$c154 = "\\";
-  const peg$c155 = "min";
-  const peg$c156 = "#";
-  const peg$c157 = "\uE000";
-  const peg$c158 = "\uE001";
+  const peg$c91 = "|";
+  const peg$c92 = "?";
+  const peg$c93 = "storage";
+  const peg$c94 = "if";
+  const peg$c95 = "authenticated";
+  const peg$c96 = "anonymous";
+  const peg$c97 = "for";
+  const peg$c98 = "and";
+  const peg$c99 = "not";
+  const peg$c100 = "!=";
+  const peg$c101 = "has_grant";
+  const peg$c102 = "==";
+  const peg$c103 = "<=";
+  const peg$c104 = ">=";
+  const peg$c105 = "in";
+  const peg$c106 = "is";
+  const peg$c107 = "current_user";
+  const peg$c108 = "current_tenant";
+  const peg$c109 = "id";
+  const peg$c110 = "null";
+  const peg$c111 = "None";
+  const peg$c112 = "today";
+  const peg$c113 = "now";
+  const peg$c114 = "elif";
+  const peg$c115 = "else";
+  const peg$c116 = "<";
+  const peg$c117 = "-";
+  const peg$c118 = ">";
+  const peg$c119 = "+";
+  const peg$c120 = "tenancy";
+  const peg$c121 = "mode";
+  const peg$c122 = "partition_key";
+  const peg$c123 = "entities_excluded";
+  const peg$c124 = "exclude";
+  const peg$c125 = "event_model";
+  const peg$c126 = "topic";
+  const peg$c127 = "event";
+  const peg$c128 = "retention";
+  const peg$c129 = "payload";
+  const peg$c130 = "version";
+  const peg$c131 = "fields";
+  const peg$c132 = "on";
+  const peg$c133 = "track";
+  const peg$c134 = "show_to";
+  const peg$c135 = "grant_schema";
+  const peg$c136 = "relation";
+  const peg$c137 = "max_duration";
+  const peg$c138 = "granted_by";
+  const peg$c139 = "approved_by";
+  const peg$c140 = "approval";
+  const peg$c141 = "expiry";
+  const peg$c142 = "subscribe";
+  const peg$c143 = "projection";
+  const peg$c144 = "channel";
+  const peg$c145 = "job";
+  const peg$c146 = "schedule";
+  const peg$c147 = "process";
+  const peg$c148 = "webhook";
+  const peg$c149 = "sla";
+  const peg$c150 = "search";
+  const peg$c151 = "service";
+  const peg$c152 = "<->";
+  const peg$c153 = "<-";
+  const peg$c154 = "\"";
+  const peg$c155 = "'";
+  const peg$c156 = "\\";
+  const peg$c157 = "min";
+  const peg$c158 = "#";
+  const peg$c159 = "\uE000";
+  const peg$c160 = "\uE001";
 
   const peg$r0 = /^[0-9]/;
   const peg$r1 = /^[^#\n]/;
@@ -470,99 +472,101 @@ function peg$parse(input, options) {
   const peg$e92 = peg$literalExpectation(",", false);
   const peg$e93 = peg$classExpectation([",", "(", ")", "[", "]", "\n"], true, false, false);
   const peg$e94 = peg$literalExpectation("=", false);
-  const peg$e95 = peg$literalExpectation("?", false);
-  const peg$e96 = peg$classExpectation([")", "\n"], true, false, false);
-  const peg$e97 = peg$literalExpectation("if", false);
-  const peg$e98 = peg$classExpectation(["+", "-", "*", "/", "(", "%"], false, false, false);
-  const peg$e99 = peg$literalExpectation("authenticated", false);
-  const peg$e100 = peg$literalExpectation("anonymous", false);
-  const peg$e101 = peg$literalExpectation("for", false);
-  const peg$e102 = peg$literalExpectation("and", false);
-  const peg$e103 = peg$literalExpectation("not", false);
-  const peg$e104 = peg$literalExpectation("!=", false);
-  const peg$e105 = peg$literalExpectation("has_grant", false);
-  const peg$e106 = peg$literalExpectation("==", false);
-  const peg$e107 = peg$literalExpectation("<=", false);
-  const peg$e108 = peg$literalExpectation(">=", false);
-  const peg$e109 = peg$classExpectation([["<", ">"]], false, false, false);
-  const peg$e110 = peg$literalExpectation("in", false);
-  const peg$e111 = peg$literalExpectation("is", false);
-  const peg$e112 = peg$literalExpectation("current_user", false);
-  const peg$e113 = peg$literalExpectation("current_tenant", false);
-  const peg$e114 = peg$literalExpectation("id", false);
-  const peg$e115 = peg$literalExpectation("null", false);
-  const peg$e116 = peg$literalExpectation("None", false);
-  const peg$e117 = peg$literalExpectation("today", false);
-  const peg$e118 = peg$literalExpectation("now", false);
-  const peg$e119 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e120 = peg$literalExpectation("elif", false);
-  const peg$e121 = peg$literalExpectation("else", false);
-  const peg$e122 = peg$literalExpectation("<", false);
-  const peg$e123 = peg$literalExpectation("-", false);
-  const peg$e124 = peg$literalExpectation(">", false);
-  const peg$e125 = peg$literalExpectation("+", false);
-  const peg$e126 = peg$classExpectation(["*", "/", "%"], false, false, false);
-  const peg$e127 = peg$literalExpectation("tenancy", false);
-  const peg$e128 = peg$literalExpectation("mode", false);
-  const peg$e129 = peg$literalExpectation("partition_key", false);
-  const peg$e130 = peg$literalExpectation("entities_excluded", false);
-  const peg$e131 = peg$literalExpectation("exclude", false);
-  const peg$e132 = peg$literalExpectation("event_model", false);
-  const peg$e133 = peg$literalExpectation("topic", false);
-  const peg$e134 = peg$literalExpectation("event", false);
-  const peg$e135 = peg$literalExpectation("retention", false);
-  const peg$e136 = peg$literalExpectation("payload", false);
-  const peg$e137 = peg$literalExpectation("version", false);
-  const peg$e138 = peg$literalExpectation("fields", false);
-  const peg$e139 = peg$literalExpectation("on", false);
-  const peg$e140 = peg$literalExpectation("track", false);
-  const peg$e141 = peg$literalExpectation("show_to", false);
-  const peg$e142 = peg$literalExpectation("grant_schema", false);
-  const peg$e143 = peg$literalExpectation("relation", false);
-  const peg$e144 = peg$literalExpectation("max_duration", false);
-  const peg$e145 = peg$literalExpectation("granted_by", false);
-  const peg$e146 = peg$literalExpectation("approved_by", false);
-  const peg$e147 = peg$literalExpectation("approval", false);
-  const peg$e148 = peg$literalExpectation("expiry", false);
-  const peg$e149 = peg$literalExpectation("subscribe", false);
-  const peg$e150 = peg$literalExpectation("projection", false);
-  const peg$e151 = peg$literalExpectation("channel", false);
-  const peg$e152 = peg$literalExpectation("job", false);
-  const peg$e153 = peg$literalExpectation("schedule", false);
-  const peg$e154 = peg$literalExpectation("process", false);
-  const peg$e155 = peg$literalExpectation("webhook", false);
-  const peg$e156 = peg$literalExpectation("sla", false);
-  const peg$e157 = peg$literalExpectation("search", false);
-  const peg$e158 = peg$literalExpectation("service", false);
-  const peg$e159 = peg$classExpectation(["\n", "\uE000", "\uE001"], true, false, false);
-  const peg$e160 = peg$classExpectation(["\"", "'"], false, false, false);
-  const peg$e161 = peg$literalExpectation("<->", false);
-  const peg$e162 = peg$literalExpectation("<-", false);
-  const peg$e163 = peg$classExpectation([" ", "\t", "#", "\n", "\uE000", "\uE001"], true, false, false);
-  const peg$e164 = peg$otherExpectation("identifier");
-  const peg$e165 = peg$classExpectation([["A", "Z"], ["a", "z"], "_"], false, false, false);
-  const peg$e166 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_"], false, false, false);
-  const peg$e167 = peg$otherExpectation("string");
-  const peg$e168 = peg$literalExpectation("\"", false);
-  const peg$e169 = peg$literalExpectation("'", false);
-  const peg$e170 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
-  const peg$e171 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
-  const peg$e172 = peg$literalExpectation("\\", false);
-  const peg$e173 = peg$otherExpectation("number");
-  const peg$e174 = peg$otherExpectation("duration");
-  const peg$e175 = peg$literalExpectation("min", false);
-  const peg$e176 = peg$classExpectation(["d", "h", "m", "w", "y"], false, false, false);
-  const peg$e177 = peg$classExpectation([["A", "Z"], ["a", "z"]], false, false, false);
-  const peg$e178 = peg$classExpectation(["#", "\n", "\"", "'"], true, false, false);
-  const peg$e179 = peg$classExpectation(["\n", "#"], false, false, false);
-  const peg$e180 = peg$otherExpectation("end of line");
-  const peg$e181 = peg$literalExpectation("#", false);
-  const peg$e182 = peg$otherExpectation("indented block");
-  const peg$e183 = peg$literalExpectation("\uE000", false);
-  const peg$e184 = peg$otherExpectation("end of block");
-  const peg$e185 = peg$literalExpectation("\uE001", false);
-  const peg$e186 = peg$classExpectation([" ", "\t"], false, false, false);
-  const peg$e187 = peg$otherExpectation("whitespace");
+  const peg$e95 = peg$literalExpectation("|", false);
+  const peg$e96 = peg$literalExpectation("?", false);
+  const peg$e97 = peg$classExpectation([")", "\n"], true, false, false);
+  const peg$e98 = peg$literalExpectation("storage", false);
+  const peg$e99 = peg$literalExpectation("if", false);
+  const peg$e100 = peg$classExpectation(["+", "-", "*", "/", "(", "%"], false, false, false);
+  const peg$e101 = peg$literalExpectation("authenticated", false);
+  const peg$e102 = peg$literalExpectation("anonymous", false);
+  const peg$e103 = peg$literalExpectation("for", false);
+  const peg$e104 = peg$literalExpectation("and", false);
+  const peg$e105 = peg$literalExpectation("not", false);
+  const peg$e106 = peg$literalExpectation("!=", false);
+  const peg$e107 = peg$literalExpectation("has_grant", false);
+  const peg$e108 = peg$literalExpectation("==", false);
+  const peg$e109 = peg$literalExpectation("<=", false);
+  const peg$e110 = peg$literalExpectation(">=", false);
+  const peg$e111 = peg$classExpectation([["<", ">"]], false, false, false);
+  const peg$e112 = peg$literalExpectation("in", false);
+  const peg$e113 = peg$literalExpectation("is", false);
+  const peg$e114 = peg$literalExpectation("current_user", false);
+  const peg$e115 = peg$literalExpectation("current_tenant", false);
+  const peg$e116 = peg$literalExpectation("id", false);
+  const peg$e117 = peg$literalExpectation("null", false);
+  const peg$e118 = peg$literalExpectation("None", false);
+  const peg$e119 = peg$literalExpectation("today", false);
+  const peg$e120 = peg$literalExpectation("now", false);
+  const peg$e121 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e122 = peg$literalExpectation("elif", false);
+  const peg$e123 = peg$literalExpectation("else", false);
+  const peg$e124 = peg$literalExpectation("<", false);
+  const peg$e125 = peg$literalExpectation("-", false);
+  const peg$e126 = peg$literalExpectation(">", false);
+  const peg$e127 = peg$literalExpectation("+", false);
+  const peg$e128 = peg$classExpectation(["*", "/", "%"], false, false, false);
+  const peg$e129 = peg$literalExpectation("tenancy", false);
+  const peg$e130 = peg$literalExpectation("mode", false);
+  const peg$e131 = peg$literalExpectation("partition_key", false);
+  const peg$e132 = peg$literalExpectation("entities_excluded", false);
+  const peg$e133 = peg$literalExpectation("exclude", false);
+  const peg$e134 = peg$literalExpectation("event_model", false);
+  const peg$e135 = peg$literalExpectation("topic", false);
+  const peg$e136 = peg$literalExpectation("event", false);
+  const peg$e137 = peg$literalExpectation("retention", false);
+  const peg$e138 = peg$literalExpectation("payload", false);
+  const peg$e139 = peg$literalExpectation("version", false);
+  const peg$e140 = peg$literalExpectation("fields", false);
+  const peg$e141 = peg$literalExpectation("on", false);
+  const peg$e142 = peg$literalExpectation("track", false);
+  const peg$e143 = peg$literalExpectation("show_to", false);
+  const peg$e144 = peg$literalExpectation("grant_schema", false);
+  const peg$e145 = peg$literalExpectation("relation", false);
+  const peg$e146 = peg$literalExpectation("max_duration", false);
+  const peg$e147 = peg$literalExpectation("granted_by", false);
+  const peg$e148 = peg$literalExpectation("approved_by", false);
+  const peg$e149 = peg$literalExpectation("approval", false);
+  const peg$e150 = peg$literalExpectation("expiry", false);
+  const peg$e151 = peg$literalExpectation("subscribe", false);
+  const peg$e152 = peg$literalExpectation("projection", false);
+  const peg$e153 = peg$literalExpectation("channel", false);
+  const peg$e154 = peg$literalExpectation("job", false);
+  const peg$e155 = peg$literalExpectation("schedule", false);
+  const peg$e156 = peg$literalExpectation("process", false);
+  const peg$e157 = peg$literalExpectation("webhook", false);
+  const peg$e158 = peg$literalExpectation("sla", false);
+  const peg$e159 = peg$literalExpectation("search", false);
+  const peg$e160 = peg$literalExpectation("service", false);
+  const peg$e161 = peg$classExpectation(["\n", "\uE000", "\uE001"], true, false, false);
+  const peg$e162 = peg$classExpectation(["\"", "'"], false, false, false);
+  const peg$e163 = peg$literalExpectation("<->", false);
+  const peg$e164 = peg$literalExpectation("<-", false);
+  const peg$e165 = peg$classExpectation([" ", "\t", "#", "\n", "\uE000", "\uE001"], true, false, false);
+  const peg$e166 = peg$otherExpectation("identifier");
+  const peg$e167 = peg$classExpectation([["A", "Z"], ["a", "z"], "_"], false, false, false);
+  const peg$e168 = peg$classExpectation([["A", "Z"], ["a", "z"], ["0", "9"], "_"], false, false, false);
+  const peg$e169 = peg$otherExpectation("string");
+  const peg$e170 = peg$literalExpectation("\"", false);
+  const peg$e171 = peg$literalExpectation("'", false);
+  const peg$e172 = peg$classExpectation(["\"", "\\", "\n"], true, false, false);
+  const peg$e173 = peg$classExpectation(["'", "\\", "\n"], true, false, false);
+  const peg$e174 = peg$literalExpectation("\\", false);
+  const peg$e175 = peg$otherExpectation("number");
+  const peg$e176 = peg$otherExpectation("duration");
+  const peg$e177 = peg$literalExpectation("min", false);
+  const peg$e178 = peg$classExpectation(["d", "h", "m", "w", "y"], false, false, false);
+  const peg$e179 = peg$classExpectation([["A", "Z"], ["a", "z"]], false, false, false);
+  const peg$e180 = peg$classExpectation(["#", "\n", "\"", "'"], true, false, false);
+  const peg$e181 = peg$classExpectation(["\n", "#"], false, false, false);
+  const peg$e182 = peg$otherExpectation("end of line");
+  const peg$e183 = peg$literalExpectation("#", false);
+  const peg$e184 = peg$otherExpectation("indented block");
+  const peg$e185 = peg$literalExpectation("\uE000", false);
+  const peg$e186 = peg$otherExpectation("end of block");
+  const peg$e187 = peg$literalExpectation("\uE001", false);
+  const peg$e188 = peg$classExpectation([" ", "\t"], false, false, false);
+  const peg$e189 = peg$otherExpectation("whitespace");
 
   function peg$f0(name) {    return { kind: "module", name, span: sp() };  }
   function peg$f1(name, alias) {    return { kind: "use", name, alias, span: sp() };  }
@@ -648,63 +652,65 @@ function peg$parse(input, options) {
   function peg$f60(head, tail) {    return [head, ...tail];  }
   function peg$f61(text) {    return { text: text.trim(), span: sp() };  }
   function peg$f62(value) {    return { kind: "default", value, span: sp() };  }
-  function peg$f63(name, mark, args) {    return { kind: "flag", name, optionalMark: mark !== null, args, span: sp() };  }
-  function peg$f64(s) {    return { kind: "string", value: s, span: sp() };  }
-  function peg$f65(n) {    return { kind: "number", text: n, span: sp() };  }
-  function peg$f66(b) {    return { kind: "bool", value: b, span: sp() };  }
-  function peg$f67(expr) {    return { kind: "expression", text: text(), expr, span: sp() };  }
-  function peg$f68(name) {    return { kind: "name", name, span: sp() };  }
-  function peg$f69(effect, rules) {    return { kind: "policyBlock", effect, rules, span: sp() };  }
-  function peg$f70(operation, condition) {    return { kind: "policyRule", operation, condition, span: sp() };  }
-  function peg$f71(keyword) {    return { kind: "keywordCondition", keyword, span: sp() };  }
-  function peg$f72(rules) {    return { kind: "scopeBlock", rules, span: sp() };  }
-  function peg$f73(operation, filter, as) {    return { kind: "scopeRule", operation, filter, as, span: sp() };  }
-  function peg$f74(line) {    return line;  }
-  function peg$f75(keyword) {    return "*";  }
-  function peg$f76(keyword, roles) {    return { kind: "asLine", keyword, roles, span: sp() };  }
-  function peg$f77() {    return { kind: "all", span: sp() };  }
-  function peg$f78(head, tail) {    return head === "via" || tail.includes("via");  }
-  function peg$f79(head, tail) {    error("DZ3004:`via` must be the whole scope filter: it cannot be combined with `and`/`or` (write one rule per alternative; rules for one operation and role are ORed)", location());  }
-  function peg$f80() {    return "via";  }
-  function peg$f81() {    return "condition";  }
-  function peg$f82(negated, junction, head, tail) {    return { kind: "via", negated: negated !== null, junction, bindings: [head, ...tail], span: sp() };  }
-  function peg$f83(path) {    return "=";  }
-  function peg$f84(path, op, target) {    return { kind: "viaBinding", path, op, target, span: sp() };  }
-  function peg$f85(head, tail) {    return fold("or", head, tail, sp());  }
-  function peg$f86(head, tail) {    return fold("and", head, tail, sp());  }
-  function peg$f87(c) {    return c;  }
-  function peg$f88(child) {    return { kind: "not", child, span: sp() };  }
-  function peg$f89(roles) {    return { kind: "roleCall", roles, span: sp() };  }
-  function peg$f90(relation, scope) {    return { kind: "grantCall", relation, scope, span: sp() };  }
-  function peg$f91(lhs, op, value) {    return { op, value };  }
-  function peg$f92(lhs, rest) {    return { kind: "comparison", lhs, op: rest ? rest.op : null, value: rest ? rest.value : null, span: sp() };  }
-  function peg$f93() {    return "not in";  }
-  function peg$f94() {    return "in";  }
-  function peg$f95() {    return "is not";  }
-  function peg$f96() {    return "is";  }
-  function peg$f97(fn, arg) {    return { kind: "call", fn, arg, span: sp() };  }
-  function peg$f98(head, poly, tail) {    return { kind: "path", segments: [head, ...tail], polyType: poly, span: sp() };  }
-  function peg$f99(head, tail) {    return [head, ...tail];  }
-  function peg$f100(head, tail) {    return { kind: "list", items: head === null ? [] : [head, ...tail], span: sp() };  }
-  function peg$f101(attr) {    return { kind: "currentUser", attr, span: sp() };  }
-  function peg$f102() {    return { kind: "currentTenant", span: sp() };  }
-  function peg$f103(s) {    return { kind: "string", value: s, span: sp() };  }
-  function peg$f104(n) {    return { kind: "number", text: n, span: sp() };  }
-  function peg$f105(b) {    return { kind: "bool", value: b, span: sp() };  }
-  function peg$f106() {    return { kind: "null", span: sp() };  }
-  function peg$f107(name) {    return { kind: "name", name, span: sp() };  }
-  function peg$f108(base, sign, duration) {    return { sign, duration };  }
-  function peg$f109(base, offset) {    return { kind: "relativeDate", base, sign: offset ? offset.sign : null, duration: offset ? offset.duration : null, span: sp() };  }
-  function peg$f110() {    if (options.exprStarts) options.exprStarts.push(offset()); return true;  }
-  function peg$f111(cond, then, c, v) {    return { kind: "branch", cond: c, then: v, span: sp() };  }
-  function peg$f112(cond, then, elifs, otherwise) {
+  function peg$f63(name, backends) {    return { kind: "flag", name, optionalMark: false, args: backends, span: sp() };  }
+  function peg$f64(name, mark, args) {    return { kind: "flag", name, optionalMark: mark !== null, args, span: sp() };  }
+  function peg$f65(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f66(s) {    return { kind: "string", value: s, span: sp() };  }
+  function peg$f67(n) {    return { kind: "number", text: n, span: sp() };  }
+  function peg$f68(b) {    return { kind: "bool", value: b, span: sp() };  }
+  function peg$f69(expr) {    return { kind: "expression", text: text(), expr, span: sp() };  }
+  function peg$f70(name) {    return { kind: "name", name, span: sp() };  }
+  function peg$f71(effect, rules) {    return { kind: "policyBlock", effect, rules, span: sp() };  }
+  function peg$f72(operation, condition) {    return { kind: "policyRule", operation, condition, span: sp() };  }
+  function peg$f73(keyword) {    return { kind: "keywordCondition", keyword, span: sp() };  }
+  function peg$f74(rules) {    return { kind: "scopeBlock", rules, span: sp() };  }
+  function peg$f75(operation, filter, as) {    return { kind: "scopeRule", operation, filter, as, span: sp() };  }
+  function peg$f76(line) {    return line;  }
+  function peg$f77(keyword) {    return "*";  }
+  function peg$f78(keyword, roles) {    return { kind: "asLine", keyword, roles, span: sp() };  }
+  function peg$f79() {    return { kind: "all", span: sp() };  }
+  function peg$f80(head, tail) {    return head === "via" || tail.includes("via");  }
+  function peg$f81(head, tail) {    error("DZ3004:`via` must be the whole scope filter: it cannot be combined with `and`/`or` (write one rule per alternative; rules for one operation and role are ORed)", location());  }
+  function peg$f82() {    return "via";  }
+  function peg$f83() {    return "condition";  }
+  function peg$f84(negated, junction, head, tail) {    return { kind: "via", negated: negated !== null, junction, bindings: [head, ...tail], span: sp() };  }
+  function peg$f85(path) {    return "=";  }
+  function peg$f86(path, op, target) {    return { kind: "viaBinding", path, op, target, span: sp() };  }
+  function peg$f87(head, tail) {    return fold("or", head, tail, sp());  }
+  function peg$f88(head, tail) {    return fold("and", head, tail, sp());  }
+  function peg$f89(c) {    return c;  }
+  function peg$f90(child) {    return { kind: "not", child, span: sp() };  }
+  function peg$f91(roles) {    return { kind: "roleCall", roles, span: sp() };  }
+  function peg$f92(relation, scope) {    return { kind: "grantCall", relation, scope, span: sp() };  }
+  function peg$f93(lhs, op, value) {    return { op, value };  }
+  function peg$f94(lhs, rest) {    return { kind: "comparison", lhs, op: rest ? rest.op : null, value: rest ? rest.value : null, span: sp() };  }
+  function peg$f95() {    return "not in";  }
+  function peg$f96() {    return "in";  }
+  function peg$f97() {    return "is not";  }
+  function peg$f98() {    return "is";  }
+  function peg$f99(fn, arg) {    return { kind: "call", fn, arg, span: sp() };  }
+  function peg$f100(head, poly, tail) {    return { kind: "path", segments: [head, ...tail], polyType: poly, span: sp() };  }
+  function peg$f101(head, tail) {    return [head, ...tail];  }
+  function peg$f102(head, tail) {    return { kind: "list", items: head === null ? [] : [head, ...tail], span: sp() };  }
+  function peg$f103(attr) {    return { kind: "currentUser", attr, span: sp() };  }
+  function peg$f104() {    return { kind: "currentTenant", span: sp() };  }
+  function peg$f105(s) {    return { kind: "string", value: s, span: sp() };  }
+  function peg$f106(n) {    return { kind: "number", text: n, span: sp() };  }
+  function peg$f107(b) {    return { kind: "bool", value: b, span: sp() };  }
+  function peg$f108() {    return { kind: "null", span: sp() };  }
+  function peg$f109(name) {    return { kind: "name", name, span: sp() };  }
+  function peg$f110(base, sign, duration) {    return { sign, duration };  }
+  function peg$f111(base, offset) {    return { kind: "relativeDate", base, sign: offset ? offset.sign : null, duration: offset ? offset.duration : null, span: sp() };  }
+  function peg$f112() {    if (options.exprStarts) options.exprStarts.push(offset()); return true;  }
+  function peg$f113(cond, then, c, v) {    return { kind: "branch", cond: c, then: v, span: sp() };  }
+  function peg$f114(cond, then, elifs, otherwise) {
     const first = { kind: "branch", cond, then, span: join(cond.span, then.span) };
     return { kind: "ifExpr", branches: [first, ...elifs], otherwise, span: sp() };
   }
-  function peg$f113(head, tail) {    return foldLogical("or", head, tail, sp());  }
-  function peg$f114(head, tail) {    return foldLogical("and", head, tail, sp());  }
-  function peg$f115(operand) {    return { kind: "notExpr", operand, span: sp() };  }
-  function peg$f116(left, tail, chained) {
+  function peg$f115(head, tail) {    return foldLogical("or", head, tail, sp());  }
+  function peg$f116(head, tail) {    return foldLogical("and", head, tail, sp());  }
+  function peg$f117(operand) {    return { kind: "notExpr", operand, span: sp() };  }
+  function peg$f118(left, tail, chained) {
     if (tail !== null && chained !== null) {
       error("DZ1040:comparisons do not chain; write `a < b and b < c`", chained);
     }
@@ -714,87 +720,87 @@ function peg$parse(input, options) {
     if (tail.kind === "inList") return { kind: "inList", negated: tail.negated, operand: left, list: tail.list, span };
     return { kind: "isNull", negated: tail.negated, operand: left, span };
   }
-  function peg$f117(op, right) {    return { kind: "compare", op, right };  }
-  function peg$f118(negated, list) {    return { kind: "inList", negated: negated !== null, list };  }
-  function peg$f119(negated) {    return { kind: "isNull", negated: negated !== null };  }
-  function peg$f120() {    return "<";  }
-  function peg$f121() {    return "=";  }
-  function peg$f122(head, op, right) {    return { op, right };  }
-  function peg$f123(head, tail) {    return foldBinary("arith", head, tail);  }
+  function peg$f119(op, right) {    return { kind: "compare", op, right };  }
+  function peg$f120(negated, list) {    return { kind: "inList", negated: negated !== null, list };  }
+  function peg$f121(negated) {    return { kind: "isNull", negated: negated !== null };  }
+  function peg$f122() {    return "<";  }
+  function peg$f123() {    return "=";  }
   function peg$f124(head, op, right) {    return { op, right };  }
   function peg$f125(head, tail) {    return foldBinary("arith", head, tail);  }
-  function peg$f126(operand) {    return { kind: "negate", operand, span: sp() };  }
-  function peg$f127(e) {    return e;  }
-  function peg$f128(duration) {    return { kind: "durationLit", duration, span: sp() };  }
-  function peg$f129(text) {    return { kind: "numberLit", text, span: sp() };  }
-  function peg$f130(value) {    return { kind: "stringLit", value, span: sp() };  }
-  function peg$f131(value) {    return { kind: "boolLit", value, span: sp() };  }
-  function peg$f132() {    return { kind: "nullLit", span: sp() };  }
-  function peg$f133(fn, args) {    return { kind: "callExpr", fn, args: args ?? [], span: sp() };  }
-  function peg$f134(head, sep, name) {    return { sep, name };  }
-  function peg$f135(head, tail) {    return { kind: "refExpr", segments: [head, ...tail.map((t) => t.name)], separators: tail.map((t) => t.sep), span: sp() };  }
-  function peg$f136(items) {    return { kind: "listExpr", items: items ?? [], span: sp() };  }
-  function peg$f137(head, tail) {    return [head, ...tail];  }
-  function peg$f138(keyword, entries) {    return { kind: "tenancy", keyword, entries: entries ?? [], span: sp() };  }
-  function peg$f139(key, value) {    return { kind: "tenancyMode", key, value, span: sp() };  }
-  function peg$f140(key, value) {    return { kind: "tenancyPartitionKey", key, value, span: sp() };  }
-  function peg$f141(key, entities) {    return { kind: "tenancyExcluded", key, entities, span: sp() };  }
-  function peg$f142(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f143(names) {    return names ?? [];  }
-  function peg$f144(keyword, items) {    return { kind: "eventModel", keyword, items: items ?? [], span: sp() };  }
-  function peg$f145(name, entries) {    return { kind: "topic", name, entries: entries ?? [], span: sp() };  }
-  function peg$f146(key, value) {    return { kind: "topicRetention", key, value, span: sp() };  }
-  function peg$f147(key, value) {    return { kind: "topicPartitionKey", key, value, span: sp() };  }
-  function peg$f148(duration) {    return { kind: "durationLit", duration, span: sp() };  }
-  function peg$f149(text) {    return { kind: "numberLit", text, span: sp() };  }
-  function peg$f150(name, entries) {    return { kind: "event", name, entries: entries ?? [], span: sp() };  }
-  function peg$f151(key, value) {    return { kind: "eventTopic", key, value, span: sp() };  }
-  function peg$f152(key, value) {    return { kind: "eventPayload", key, value, span: sp() };  }
-  function peg$f153(key, value) {    return { kind: "eventVersion", key, value, span: sp() };  }
-  function peg$f154(key, fields) {    return { kind: "eventFields", key, fields: fields ?? [], span: sp() };  }
-  function peg$f155(name, type, args, modifiers) {    return { kind: "eventField", name, type, args, modifiers, span: sp() };  }
-  function peg$f156(keyword, entity, entries) {    return { kind: "auditOn", keyword, entity, entries: entries ?? [], span: sp() };  }
-  function peg$f157(key, fields) {    return { kind: "auditTrack", key, fields: fields ?? [], span: sp() };  }
-  function peg$f158(key, roles) {    return { kind: "auditShowTo", key, roles, span: sp() };  }
-  function peg$f159(key, value) {    return { kind: "auditRetention", key, value, span: sp() };  }
-  function peg$f160(keyword, name, members) {    return { kind: "archetype", keyword, name, members: members ?? [], span: sp() };  }
-  function peg$f161(keyword, name, title, values) {    return { kind: "enum", keyword, name, title, values: values ?? [], span: sp() };  }
-  function peg$f162(name, label) {    return { kind: "enumValue", name, label, span: sp() };  }
-  function peg$f163(keyword, name, title, entries) {    return { kind: "grantSchema", keyword, name, title, entries: entries ?? [], span: sp() };  }
-  function peg$f164(name, title, entries) {    return { kind: "grantRelation", name, title, entries: entries ?? [], span: sp() };  }
-  function peg$f165(key, entity) {    return { kind: "grantScope", key, entity, span: sp() };  }
-  function peg$f166(key, roles) {    return { kind: "grantRoles", key, roles, span: sp() };  }
-  function peg$f167(key, value) {    return { kind: "grantMaxDuration", key, value, span: sp() };  }
-  function peg$f168(key, value) {    return { kind: "grantChoice", key, value, span: sp() };  }
-  function peg$f169(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f170(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f171(keyword, tokens, children) {    return { kind: "laterBlock", keyword, name: nameOfHeader(text().split("\n")[0].slice(keyword.name.length)), tokens, children: children ?? [], span: sp() };  }
+  function peg$f126(head, op, right) {    return { op, right };  }
+  function peg$f127(head, tail) {    return foldBinary("arith", head, tail);  }
+  function peg$f128(operand) {    return { kind: "negate", operand, span: sp() };  }
+  function peg$f129(e) {    return e;  }
+  function peg$f130(duration) {    return { kind: "durationLit", duration, span: sp() };  }
+  function peg$f131(text) {    return { kind: "numberLit", text, span: sp() };  }
+  function peg$f132(value) {    return { kind: "stringLit", value, span: sp() };  }
+  function peg$f133(value) {    return { kind: "boolLit", value, span: sp() };  }
+  function peg$f134() {    return { kind: "nullLit", span: sp() };  }
+  function peg$f135(fn, args) {    return { kind: "callExpr", fn, args: args ?? [], span: sp() };  }
+  function peg$f136(head, sep, name) {    return { sep, name };  }
+  function peg$f137(head, tail) {    return { kind: "refExpr", segments: [head, ...tail.map((t) => t.name)], separators: tail.map((t) => t.sep), span: sp() };  }
+  function peg$f138(items) {    return { kind: "listExpr", items: items ?? [], span: sp() };  }
+  function peg$f139(head, tail) {    return [head, ...tail];  }
+  function peg$f140(keyword, entries) {    return { kind: "tenancy", keyword, entries: entries ?? [], span: sp() };  }
+  function peg$f141(key, value) {    return { kind: "tenancyMode", key, value, span: sp() };  }
+  function peg$f142(key, value) {    return { kind: "tenancyPartitionKey", key, value, span: sp() };  }
+  function peg$f143(key, entities) {    return { kind: "tenancyExcluded", key, entities, span: sp() };  }
+  function peg$f144(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f145(names) {    return names ?? [];  }
+  function peg$f146(keyword, items) {    return { kind: "eventModel", keyword, items: items ?? [], span: sp() };  }
+  function peg$f147(name, entries) {    return { kind: "topic", name, entries: entries ?? [], span: sp() };  }
+  function peg$f148(key, value) {    return { kind: "topicRetention", key, value, span: sp() };  }
+  function peg$f149(key, value) {    return { kind: "topicPartitionKey", key, value, span: sp() };  }
+  function peg$f150(duration) {    return { kind: "durationLit", duration, span: sp() };  }
+  function peg$f151(text) {    return { kind: "numberLit", text, span: sp() };  }
+  function peg$f152(name, entries) {    return { kind: "event", name, entries: entries ?? [], span: sp() };  }
+  function peg$f153(key, value) {    return { kind: "eventTopic", key, value, span: sp() };  }
+  function peg$f154(key, value) {    return { kind: "eventPayload", key, value, span: sp() };  }
+  function peg$f155(key, value) {    return { kind: "eventVersion", key, value, span: sp() };  }
+  function peg$f156(key, fields) {    return { kind: "eventFields", key, fields: fields ?? [], span: sp() };  }
+  function peg$f157(name, type, args, modifiers) {    return { kind: "eventField", name, type, args, modifiers, span: sp() };  }
+  function peg$f158(keyword, entity, entries) {    return { kind: "auditOn", keyword, entity, entries: entries ?? [], span: sp() };  }
+  function peg$f159(key, fields) {    return { kind: "auditTrack", key, fields: fields ?? [], span: sp() };  }
+  function peg$f160(key, roles) {    return { kind: "auditShowTo", key, roles, span: sp() };  }
+  function peg$f161(key, value) {    return { kind: "auditRetention", key, value, span: sp() };  }
+  function peg$f162(keyword, name, members) {    return { kind: "archetype", keyword, name, members: members ?? [], span: sp() };  }
+  function peg$f163(keyword, name, title, values) {    return { kind: "enum", keyword, name, title, values: values ?? [], span: sp() };  }
+  function peg$f164(name, label) {    return { kind: "enumValue", name, label, span: sp() };  }
+  function peg$f165(keyword, name, title, entries) {    return { kind: "grantSchema", keyword, name, title, entries: entries ?? [], span: sp() };  }
+  function peg$f166(name, title, entries) {    return { kind: "grantRelation", name, title, entries: entries ?? [], span: sp() };  }
+  function peg$f167(key, entity) {    return { kind: "grantScope", key, entity, span: sp() };  }
+  function peg$f168(key, roles) {    return { kind: "grantRoles", key, roles, span: sp() };  }
+  function peg$f169(key, value) {    return { kind: "grantMaxDuration", key, value, span: sp() };  }
+  function peg$f170(key, value) {    return { kind: "grantChoice", key, value, span: sp() };  }
+  function peg$f171(name) {    return { kind: "ident", name, span: sp() };  }
   function peg$f172(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f173(keyword, header, children) {    return { kind: "block", keyword, name: nameOfHeader(header), header: header.trim(), children: children ?? [], span: sp() };  }
-  function peg$f174(lines) {    return lines;  }
-  function peg$f175(text, children) {    return { kind: "rawLine", text: text.trim(), span: sp(), children: children ?? [] };  }
+  function peg$f173(keyword, tokens, children) {    return { kind: "laterBlock", keyword, name: nameOfHeader(text().split("\n")[0].slice(keyword.name.length)), tokens, children: children ?? [], span: sp() };  }
+  function peg$f174(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f175(keyword, header, children) {    return { kind: "block", keyword, name: nameOfHeader(header), header: header.trim(), children: children ?? [], span: sp() };  }
   function peg$f176(lines) {    return lines;  }
-  function peg$f177(tokens, children) {    return { kind: "blockLine", tokens, span: sp(), children: children ?? [] };  }
-  function peg$f178(tokens) {    return tokens;  }
-  function peg$f179(duration) {    return { kind: "token", type: "duration", text: text(), span: sp() };  }
-  function peg$f180() {    return { kind: "token", type: "number", text: text(), span: sp() };  }
-  function peg$f181(value) {    return { kind: "token", type: "string", text: text(), value, span: sp() };  }
-  function peg$f182() {    return { kind: "token", type: "ident", text: text(), span: sp() };  }
-  function peg$f183() {    return { kind: "token", type: "symbol", text: text(), span: sp() };  }
-  function peg$f184(name) {    return { kind: "ident", name, span: sp() };  }
-  function peg$f185(head, tail) {    return [head, ...tail];  }
-  function peg$f186(value) {    return { kind: "stringLit", value, span: sp() };  }
-  function peg$f187(chars) {    return chars.join("");  }
-  function peg$f188(chars) {    return chars.join("");  }
-  function peg$f189() {    error("DZ1002:unterminated string (strings end on the line they start)");  }
-  function peg$f190(c) {    return c;  }
-  function peg$f191(c) {    return c;  }
-  function peg$f192(c) {    return c === "n" ? "\n" : c === "t" ? "\t" : c;  }
-  function peg$f193(n) {    return n;  }
-  function peg$f194() {    return true;  }
-  function peg$f195() {    return false;  }
-  function peg$f196(digits, unit) {    return { amount: Number(digits), unit, text: digits + unit };  }
-  function peg$f197(text) {    return { text: text.trim(), span: sp() };  }
+  function peg$f177(text, children) {    return { kind: "rawLine", text: text.trim(), span: sp(), children: children ?? [] };  }
+  function peg$f178(lines) {    return lines;  }
+  function peg$f179(tokens, children) {    return { kind: "blockLine", tokens, span: sp(), children: children ?? [] };  }
+  function peg$f180(tokens) {    return tokens;  }
+  function peg$f181(duration) {    return { kind: "token", type: "duration", text: text(), span: sp() };  }
+  function peg$f182() {    return { kind: "token", type: "number", text: text(), span: sp() };  }
+  function peg$f183(value) {    return { kind: "token", type: "string", text: text(), value, span: sp() };  }
+  function peg$f184() {    return { kind: "token", type: "ident", text: text(), span: sp() };  }
+  function peg$f185() {    return { kind: "token", type: "symbol", text: text(), span: sp() };  }
+  function peg$f186(name) {    return { kind: "ident", name, span: sp() };  }
+  function peg$f187(head, tail) {    return [head, ...tail];  }
+  function peg$f188(value) {    return { kind: "stringLit", value, span: sp() };  }
+  function peg$f189(chars) {    return chars.join("");  }
+  function peg$f190(chars) {    return chars.join("");  }
+  function peg$f191() {    error("DZ1002:unterminated string (strings end on the line they start)");  }
+  function peg$f192(c) {    return c;  }
+  function peg$f193(c) {    return c;  }
+  function peg$f194(c) {    return c === "n" ? "\n" : c === "t" ? "\t" : c;  }
+  function peg$f195(n) {    return n;  }
+  function peg$f196() {    return true;  }
+  function peg$f197() {    return false;  }
+  function peg$f198(digits, unit) {    return { amount: Number(digits), unit, text: digits + unit };  }
+  function peg$f199(text) {    return { text: text.trim(), span: sp() };  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -5332,7 +5338,7 @@ function peg$parse(input, options) {
   }
 
   function peg$parseModifier() {
-    let s0, s1, s2, s3, s4, s5, s6, s7, s8;
+    let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13;
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 61) {
@@ -5358,95 +5364,90 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      s1 = peg$parseIdent();
+      s1 = peg$parseStorageKeyword();
       if (s1 !== peg$FAILED) {
-        s2 = peg$currPos;
-        peg$silentFails++;
-        s3 = peg$currPos;
-        s4 = peg$parse_();
-        if (input.charCodeAt(peg$currPos) === 58) {
-          s5 = peg$c4;
+        s2 = peg$parse_();
+        if (input.charCodeAt(peg$currPos) === 61) {
+          s3 = peg$c90;
           peg$currPos++;
         } else {
-          s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e4); }
-        }
-        if (s5 !== peg$FAILED) {
-          s4 = [s4, s5];
-          s3 = s4;
-        } else {
-          peg$currPos = s3;
           s3 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e94); }
         }
-        peg$silentFails--;
-        if (s3 === peg$FAILED) {
-          s2 = undefined;
-        } else {
-          peg$currPos = s2;
-          s2 = peg$FAILED;
-        }
-        if (s2 !== peg$FAILED) {
-          if (input.charCodeAt(peg$currPos) === 63) {
-            s3 = peg$c91;
-            peg$currPos++;
-          } else {
-            s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e95); }
-          }
-          if (s3 === peg$FAILED) {
-            s3 = null;
-          }
-          s4 = peg$currPos;
-          if (input.charCodeAt(peg$currPos) === 40) {
-            s5 = peg$c30;
-            peg$currPos++;
-          } else {
-            s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e30); }
-          }
-          if (s5 !== peg$FAILED) {
-            s6 = peg$currPos;
-            s7 = [];
-            s8 = input.charAt(peg$currPos);
-            if (peg$r4.test(s8)) {
+        if (s3 !== peg$FAILED) {
+          s4 = peg$parse_();
+          s5 = peg$currPos;
+          s6 = peg$currPos;
+          s7 = peg$parseName();
+          if (s7 !== peg$FAILED) {
+            s8 = [];
+            s9 = peg$currPos;
+            s10 = peg$parse_();
+            if (input.charCodeAt(peg$currPos) === 124) {
+              s11 = peg$c91;
               peg$currPos++;
             } else {
-              s8 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e96); }
+              s11 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e95); }
             }
-            while (s8 !== peg$FAILED) {
-              s7.push(s8);
-              s8 = input.charAt(peg$currPos);
-              if (peg$r4.test(s8)) {
+            if (s11 !== peg$FAILED) {
+              s12 = peg$parse_();
+              s13 = peg$parseName();
+              if (s13 !== peg$FAILED) {
+                s10 = [s10, s11, s12, s13];
+                s9 = s10;
+              } else {
+                peg$currPos = s9;
+                s9 = peg$FAILED;
+              }
+            } else {
+              peg$currPos = s9;
+              s9 = peg$FAILED;
+            }
+            while (s9 !== peg$FAILED) {
+              s8.push(s9);
+              s9 = peg$currPos;
+              s10 = peg$parse_();
+              if (input.charCodeAt(peg$currPos) === 124) {
+                s11 = peg$c91;
                 peg$currPos++;
               } else {
-                s8 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e96); }
+                s11 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e95); }
+              }
+              if (s11 !== peg$FAILED) {
+                s12 = peg$parse_();
+                s13 = peg$parseName();
+                if (s13 !== peg$FAILED) {
+                  s10 = [s10, s11, s12, s13];
+                  s9 = s10;
+                } else {
+                  peg$currPos = s9;
+                  s9 = peg$FAILED;
+                }
+              } else {
+                peg$currPos = s9;
+                s9 = peg$FAILED;
               }
             }
-            s6 = input.substring(s6, peg$currPos);
-            if (input.charCodeAt(peg$currPos) === 41) {
-              s7 = peg$c31;
-              peg$currPos++;
-            } else {
-              s7 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e31); }
-            }
-            if (s7 !== peg$FAILED) {
-              s4 = s6;
-            } else {
-              peg$currPos = s4;
-              s4 = peg$FAILED;
-            }
+            s7 = [s7, s8];
+            s6 = s7;
           } else {
-            peg$currPos = s4;
-            s4 = peg$FAILED;
+            peg$currPos = s6;
+            s6 = peg$FAILED;
           }
-          if (s4 === peg$FAILED) {
-            s4 = null;
+          if (s6 !== peg$FAILED) {
+            s5 = input.substring(s5, peg$currPos);
+          } else {
+            s5 = s6;
           }
-          peg$savedPos = s0;
-          s0 = peg$f63(s1, s3, s4);
+          if (s5 !== peg$FAILED) {
+            peg$savedPos = s0;
+            s0 = peg$f63(s1, s5);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5455,6 +5456,143 @@ function peg$parse(input, options) {
         peg$currPos = s0;
         s0 = peg$FAILED;
       }
+      if (s0 === peg$FAILED) {
+        s0 = peg$currPos;
+        s1 = peg$parseIdent();
+        if (s1 !== peg$FAILED) {
+          s2 = peg$currPos;
+          peg$silentFails++;
+          s3 = peg$currPos;
+          s4 = peg$parse_();
+          if (input.charCodeAt(peg$currPos) === 58) {
+            s5 = peg$c4;
+            peg$currPos++;
+          } else {
+            s5 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e4); }
+          }
+          if (s5 !== peg$FAILED) {
+            s4 = [s4, s5];
+            s3 = s4;
+          } else {
+            peg$currPos = s3;
+            s3 = peg$FAILED;
+          }
+          peg$silentFails--;
+          if (s3 === peg$FAILED) {
+            s2 = undefined;
+          } else {
+            peg$currPos = s2;
+            s2 = peg$FAILED;
+          }
+          if (s2 !== peg$FAILED) {
+            if (input.charCodeAt(peg$currPos) === 63) {
+              s3 = peg$c92;
+              peg$currPos++;
+            } else {
+              s3 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e96); }
+            }
+            if (s3 === peg$FAILED) {
+              s3 = null;
+            }
+            s4 = peg$currPos;
+            if (input.charCodeAt(peg$currPos) === 40) {
+              s5 = peg$c30;
+              peg$currPos++;
+            } else {
+              s5 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e30); }
+            }
+            if (s5 !== peg$FAILED) {
+              s6 = peg$currPos;
+              s7 = [];
+              s8 = input.charAt(peg$currPos);
+              if (peg$r4.test(s8)) {
+                peg$currPos++;
+              } else {
+                s8 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e97); }
+              }
+              while (s8 !== peg$FAILED) {
+                s7.push(s8);
+                s8 = input.charAt(peg$currPos);
+                if (peg$r4.test(s8)) {
+                  peg$currPos++;
+                } else {
+                  s8 = peg$FAILED;
+                  if (peg$silentFails === 0) { peg$fail(peg$e97); }
+                }
+              }
+              s6 = input.substring(s6, peg$currPos);
+              if (input.charCodeAt(peg$currPos) === 41) {
+                s7 = peg$c31;
+                peg$currPos++;
+              } else {
+                s7 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e31); }
+              }
+              if (s7 !== peg$FAILED) {
+                s4 = s6;
+              } else {
+                peg$currPos = s4;
+                s4 = peg$FAILED;
+              }
+            } else {
+              peg$currPos = s4;
+              s4 = peg$FAILED;
+            }
+            if (s4 === peg$FAILED) {
+              s4 = null;
+            }
+            peg$savedPos = s0;
+            s0 = peg$f64(s1, s3, s4);
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      }
+    }
+
+    return s0;
+  }
+
+  function peg$parseStorageKeyword() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 7) === peg$c93) {
+      s1 = peg$c93;
+      peg$currPos += 7;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e98); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseIdChar();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f65(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
     }
 
     return s0;
@@ -5469,7 +5607,7 @@ function peg$parse(input, options) {
       s1 = peg$parseString();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f64(s1);
+        s1 = peg$f66(s1);
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -5477,7 +5615,7 @@ function peg$parse(input, options) {
         s1 = peg$parseSignedNumber();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f65(s1);
+          s1 = peg$f67(s1);
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -5485,7 +5623,7 @@ function peg$parse(input, options) {
           s1 = peg$parseBoolean();
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f66(s1);
+            s1 = peg$f68(s1);
           }
           s0 = s1;
           if (s0 === peg$FAILED) {
@@ -5493,12 +5631,12 @@ function peg$parse(input, options) {
             s1 = peg$currPos;
             peg$silentFails++;
             s2 = peg$currPos;
-            if (input.substr(peg$currPos, 2) === peg$c92) {
-              s3 = peg$c92;
+            if (input.substr(peg$currPos, 2) === peg$c94) {
+              s3 = peg$c94;
               peg$currPos += 2;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e97); }
+              if (peg$silentFails === 0) { peg$fail(peg$e99); }
             }
             if (s3 !== peg$FAILED) {
               s4 = peg$currPos;
@@ -5532,7 +5670,7 @@ function peg$parse(input, options) {
                   peg$currPos++;
                 } else {
                   s5 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e98); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e100); }
                 }
                 if (s5 !== peg$FAILED) {
                   s3 = [s3, s4, s5];
@@ -5559,7 +5697,7 @@ function peg$parse(input, options) {
                 s3 = peg$parseExpr();
                 if (s3 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f67(s3);
+                  s0 = peg$f69(s3);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -5577,7 +5715,7 @@ function peg$parse(input, options) {
               s1 = peg$parseName();
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f68(s1);
+                s1 = peg$f70(s1);
               }
               s0 = s1;
             }
@@ -5654,7 +5792,7 @@ function peg$parse(input, options) {
                 s8 = peg$parseDEDENT();
                 if (s8 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f69(s1, s7);
+                  s0 = peg$f71(s1, s7);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -5708,7 +5846,7 @@ function peg$parse(input, options) {
           s6 = peg$parseEOL();
           if (s6 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f70(s1, s5);
+            s0 = peg$f72(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -5734,20 +5872,20 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 13) === peg$c93) {
-      s2 = peg$c93;
+    if (input.substr(peg$currPos, 13) === peg$c95) {
+      s2 = peg$c95;
       peg$currPos += 13;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e99); }
+      if (peg$silentFails === 0) { peg$fail(peg$e101); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 9) === peg$c94) {
-        s2 = peg$c94;
+      if (input.substr(peg$currPos, 9) === peg$c96) {
+        s2 = peg$c96;
         peg$currPos += 9;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e100); }
+        if (peg$silentFails === 0) { peg$fail(peg$e102); }
       }
       if (s2 === peg$FAILED) {
         if (input.substr(peg$currPos, 5) === peg$c44) {
@@ -5788,7 +5926,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f71(s1);
+          s0 = peg$f73(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5858,7 +5996,7 @@ function peg$parse(input, options) {
                 s8 = peg$parseDEDENT();
                 if (s8 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f72(s7);
+                  s0 = peg$f74(s7);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -5916,7 +6054,7 @@ function peg$parse(input, options) {
               s7 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f73(s1, s5, s7);
+            s0 = peg$f75(s1, s5, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -5948,7 +6086,7 @@ function peg$parse(input, options) {
         s3 = peg$parseDEDENT();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f74(s2);
+          s0 = peg$f76(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -5978,12 +6116,12 @@ function peg$parse(input, options) {
       if (peg$silentFails === 0) { peg$fail(peg$e2); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 3) === peg$c95) {
-        s2 = peg$c95;
+      if (input.substr(peg$currPos, 3) === peg$c97) {
+        s2 = peg$c97;
         peg$currPos += 3;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e101); }
+        if (peg$silentFails === 0) { peg$fail(peg$e103); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -6012,7 +6150,7 @@ function peg$parse(input, options) {
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s5;
-          s6 = peg$f75(s1);
+          s6 = peg$f77(s1);
         }
         s5 = s6;
         if (s5 === peg$FAILED) {
@@ -6022,7 +6160,7 @@ function peg$parse(input, options) {
           s6 = peg$parseEOL();
           if (s6 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f76(s1, s5);
+            s0 = peg$f78(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -6078,7 +6216,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f77();
+          s0 = peg$f79();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6114,12 +6252,12 @@ function peg$parse(input, options) {
       s3 = peg$currPos;
       s4 = peg$parse__();
       if (s4 !== peg$FAILED) {
-        if (input.substr(peg$currPos, 3) === peg$c96) {
-          s5 = peg$c96;
+        if (input.substr(peg$currPos, 3) === peg$c98) {
+          s5 = peg$c98;
           peg$currPos += 3;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e102); }
+          if (peg$silentFails === 0) { peg$fail(peg$e104); }
         }
         if (s5 === peg$FAILED) {
           if (input.substr(peg$currPos, 2) === peg$c38) {
@@ -6168,12 +6306,12 @@ function peg$parse(input, options) {
           s3 = peg$currPos;
           s4 = peg$parse__();
           if (s4 !== peg$FAILED) {
-            if (input.substr(peg$currPos, 3) === peg$c96) {
-              s5 = peg$c96;
+            if (input.substr(peg$currPos, 3) === peg$c98) {
+              s5 = peg$c98;
               peg$currPos += 3;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e102); }
+              if (peg$silentFails === 0) { peg$fail(peg$e104); }
             }
             if (s5 === peg$FAILED) {
               if (input.substr(peg$currPos, 2) === peg$c38) {
@@ -6233,7 +6371,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = peg$currPos;
-          s4 = peg$f78(s1, s2);
+          s4 = peg$f80(s1, s2);
           if (s4) {
             s4 = undefined;
           } else {
@@ -6241,7 +6379,7 @@ function peg$parse(input, options) {
           }
           if (s4 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f79(s1, s2);
+            s0 = peg$f81(s1, s2);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -6269,7 +6407,7 @@ function peg$parse(input, options) {
     s1 = peg$parseVia();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f80();
+      s1 = peg$f82();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -6277,7 +6415,7 @@ function peg$parse(input, options) {
       s1 = peg$parseConditionPrimary();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f81();
+        s1 = peg$f83();
       }
       s0 = s1;
     }
@@ -6290,12 +6428,12 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c97) {
-      s2 = peg$c97;
+    if (input.substr(peg$currPos, 3) === peg$c99) {
+      s2 = peg$c99;
       peg$currPos += 3;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e103); }
+      if (peg$silentFails === 0) { peg$fail(peg$e105); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$parse__();
@@ -6406,7 +6544,7 @@ function peg$parse(input, options) {
                 }
                 if (s12 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f82(s1, s5, s9, s10);
+                  s0 = peg$f84(s1, s5, s9, s10);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -6446,12 +6584,12 @@ function peg$parse(input, options) {
     s1 = peg$parsePathSegments();
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
-      if (input.substr(peg$currPos, 2) === peg$c98) {
-        s3 = peg$c98;
+      if (input.substr(peg$currPos, 2) === peg$c100) {
+        s3 = peg$c100;
         peg$currPos += 2;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e104); }
+        if (peg$silentFails === 0) { peg$fail(peg$e106); }
       }
       if (s3 === peg$FAILED) {
         s3 = peg$currPos;
@@ -6481,7 +6619,7 @@ function peg$parse(input, options) {
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f83(s1);
+            s3 = peg$f85(s1);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -6496,7 +6634,7 @@ function peg$parse(input, options) {
         s5 = peg$parseValue();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f84(s1, s3, s5);
+          s0 = peg$f86(s1, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6608,7 +6746,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f85(s1, s2);
+      s0 = peg$f87(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6627,12 +6765,12 @@ function peg$parse(input, options) {
       s3 = peg$currPos;
       s4 = peg$parse__();
       if (s4 !== peg$FAILED) {
-        if (input.substr(peg$currPos, 3) === peg$c96) {
-          s5 = peg$c96;
+        if (input.substr(peg$currPos, 3) === peg$c98) {
+          s5 = peg$c98;
           peg$currPos += 3;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e102); }
+          if (peg$silentFails === 0) { peg$fail(peg$e104); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$currPos;
@@ -6671,12 +6809,12 @@ function peg$parse(input, options) {
         s3 = peg$currPos;
         s4 = peg$parse__();
         if (s4 !== peg$FAILED) {
-          if (input.substr(peg$currPos, 3) === peg$c96) {
-            s5 = peg$c96;
+          if (input.substr(peg$currPos, 3) === peg$c98) {
+            s5 = peg$c98;
             peg$currPos += 3;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e102); }
+            if (peg$silentFails === 0) { peg$fail(peg$e104); }
           }
           if (s5 !== peg$FAILED) {
             s6 = peg$currPos;
@@ -6712,7 +6850,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f86(s1, s2);
+      s0 = peg$f88(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6746,7 +6884,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f87(s3);
+          s0 = peg$f89(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -6761,12 +6899,12 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.substr(peg$currPos, 3) === peg$c97) {
-        s1 = peg$c97;
+      if (input.substr(peg$currPos, 3) === peg$c99) {
+        s1 = peg$c99;
         peg$currPos += 3;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e103); }
+        if (peg$silentFails === 0) { peg$fail(peg$e105); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$parse_();
@@ -6791,7 +6929,7 @@ function peg$parse(input, options) {
             }
             if (s7 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f88(s5);
+              s0 = peg$f90(s5);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -6840,7 +6978,7 @@ function peg$parse(input, options) {
               }
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f89(s5);
+                s0 = peg$f91(s5);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -6859,12 +6997,12 @@ function peg$parse(input, options) {
         }
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
-          if (input.substr(peg$currPos, 9) === peg$c99) {
-            s1 = peg$c99;
+          if (input.substr(peg$currPos, 9) === peg$c101) {
+            s1 = peg$c101;
             peg$currPos += 9;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e105); }
+            if (peg$silentFails === 0) { peg$fail(peg$e107); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$parse_();
@@ -6901,7 +7039,7 @@ function peg$parse(input, options) {
                     }
                     if (s11 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f90(s5, s9);
+                      s0 = peg$f92(s5, s9);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -6950,7 +7088,7 @@ function peg$parse(input, options) {
         s6 = peg$parseValue();
         if (s6 !== peg$FAILED) {
           peg$savedPos = s2;
-          s2 = peg$f91(s1, s4, s6);
+          s2 = peg$f93(s1, s4, s6);
         } else {
           peg$currPos = s2;
           s2 = peg$FAILED;
@@ -6963,7 +7101,7 @@ function peg$parse(input, options) {
         s2 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f92(s1, s2);
+      s0 = peg$f94(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -6975,36 +7113,36 @@ function peg$parse(input, options) {
   function peg$parseComparisonOp() {
     let s0, s1, s2, s3, s4, s5;
 
-    if (input.substr(peg$currPos, 2) === peg$c100) {
-      s0 = peg$c100;
+    if (input.substr(peg$currPos, 2) === peg$c102) {
+      s0 = peg$c102;
       peg$currPos += 2;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e106); }
+      if (peg$silentFails === 0) { peg$fail(peg$e108); }
     }
     if (s0 === peg$FAILED) {
-      if (input.substr(peg$currPos, 2) === peg$c98) {
-        s0 = peg$c98;
+      if (input.substr(peg$currPos, 2) === peg$c100) {
+        s0 = peg$c100;
         peg$currPos += 2;
       } else {
         s0 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e104); }
+        if (peg$silentFails === 0) { peg$fail(peg$e106); }
       }
       if (s0 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c101) {
-          s0 = peg$c101;
+        if (input.substr(peg$currPos, 2) === peg$c103) {
+          s0 = peg$c103;
           peg$currPos += 2;
         } else {
           s0 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e107); }
+          if (peg$silentFails === 0) { peg$fail(peg$e109); }
         }
         if (s0 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c102) {
-            s0 = peg$c102;
+          if (input.substr(peg$currPos, 2) === peg$c104) {
+            s0 = peg$c104;
             peg$currPos += 2;
           } else {
             s0 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e108); }
+            if (peg$silentFails === 0) { peg$fail(peg$e110); }
           }
           if (s0 === peg$FAILED) {
             s0 = input.charAt(peg$currPos);
@@ -7012,26 +7150,26 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s0 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e109); }
+              if (peg$silentFails === 0) { peg$fail(peg$e111); }
             }
             if (s0 === peg$FAILED) {
               s0 = peg$currPos;
-              if (input.substr(peg$currPos, 3) === peg$c97) {
-                s1 = peg$c97;
+              if (input.substr(peg$currPos, 3) === peg$c99) {
+                s1 = peg$c99;
                 peg$currPos += 3;
               } else {
                 s1 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e103); }
+                if (peg$silentFails === 0) { peg$fail(peg$e105); }
               }
               if (s1 !== peg$FAILED) {
                 s2 = peg$parse__();
                 if (s2 !== peg$FAILED) {
-                  if (input.substr(peg$currPos, 2) === peg$c103) {
-                    s3 = peg$c103;
+                  if (input.substr(peg$currPos, 2) === peg$c105) {
+                    s3 = peg$c105;
                     peg$currPos += 2;
                   } else {
                     s3 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e110); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e112); }
                   }
                   if (s3 !== peg$FAILED) {
                     s4 = peg$currPos;
@@ -7046,7 +7184,7 @@ function peg$parse(input, options) {
                     }
                     if (s4 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f93();
+                      s0 = peg$f95();
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -7065,12 +7203,12 @@ function peg$parse(input, options) {
               }
               if (s0 === peg$FAILED) {
                 s0 = peg$currPos;
-                if (input.substr(peg$currPos, 2) === peg$c103) {
-                  s1 = peg$c103;
+                if (input.substr(peg$currPos, 2) === peg$c105) {
+                  s1 = peg$c105;
                   peg$currPos += 2;
                 } else {
                   s1 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e110); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e112); }
                 }
                 if (s1 !== peg$FAILED) {
                   s2 = peg$currPos;
@@ -7085,7 +7223,7 @@ function peg$parse(input, options) {
                   }
                   if (s2 !== peg$FAILED) {
                     peg$savedPos = s0;
-                    s0 = peg$f94();
+                    s0 = peg$f96();
                   } else {
                     peg$currPos = s0;
                     s0 = peg$FAILED;
@@ -7096,22 +7234,22 @@ function peg$parse(input, options) {
                 }
                 if (s0 === peg$FAILED) {
                   s0 = peg$currPos;
-                  if (input.substr(peg$currPos, 2) === peg$c104) {
-                    s1 = peg$c104;
+                  if (input.substr(peg$currPos, 2) === peg$c106) {
+                    s1 = peg$c106;
                     peg$currPos += 2;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e111); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e113); }
                   }
                   if (s1 !== peg$FAILED) {
                     s2 = peg$parse__();
                     if (s2 !== peg$FAILED) {
-                      if (input.substr(peg$currPos, 3) === peg$c97) {
-                        s3 = peg$c97;
+                      if (input.substr(peg$currPos, 3) === peg$c99) {
+                        s3 = peg$c99;
                         peg$currPos += 3;
                       } else {
                         s3 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e103); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e105); }
                       }
                       if (s3 !== peg$FAILED) {
                         s4 = peg$currPos;
@@ -7126,7 +7264,7 @@ function peg$parse(input, options) {
                         }
                         if (s4 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s0 = peg$f95();
+                          s0 = peg$f97();
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -7145,12 +7283,12 @@ function peg$parse(input, options) {
                   }
                   if (s0 === peg$FAILED) {
                     s0 = peg$currPos;
-                    if (input.substr(peg$currPos, 2) === peg$c104) {
-                      s1 = peg$c104;
+                    if (input.substr(peg$currPos, 2) === peg$c106) {
+                      s1 = peg$c106;
                       peg$currPos += 2;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e111); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e113); }
                     }
                     if (s1 !== peg$FAILED) {
                       s2 = peg$currPos;
@@ -7165,7 +7303,7 @@ function peg$parse(input, options) {
                       }
                       if (s2 !== peg$FAILED) {
                         peg$savedPos = s0;
-                        s0 = peg$f96();
+                        s0 = peg$f98();
                       } else {
                         peg$currPos = s0;
                         s0 = peg$FAILED;
@@ -7214,7 +7352,7 @@ function peg$parse(input, options) {
           }
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f97(s1, s5);
+            s0 = peg$f99(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7317,7 +7455,7 @@ function peg$parse(input, options) {
           }
         }
         peg$savedPos = s0;
-        s0 = peg$f98(s1, s2, s3);
+        s0 = peg$f100(s1, s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -7378,7 +7516,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f99(s1, s2);
+      s0 = peg$f101(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -7462,7 +7600,7 @@ function peg$parse(input, options) {
       }
       if (s6 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f100(s3, s4);
+        s0 = peg$f102(s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -7475,12 +7613,12 @@ function peg$parse(input, options) {
       s0 = peg$parseRelativeDate();
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
-        if (input.substr(peg$currPos, 12) === peg$c105) {
-          s1 = peg$c105;
+        if (input.substr(peg$currPos, 12) === peg$c107) {
+          s1 = peg$c107;
           peg$currPos += 12;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e112); }
+          if (peg$silentFails === 0) { peg$fail(peg$e114); }
         }
         if (s1 !== peg$FAILED) {
           s2 = peg$currPos;
@@ -7518,7 +7656,7 @@ function peg$parse(input, options) {
               s3 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f101(s3);
+            s0 = peg$f103(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -7529,12 +7667,12 @@ function peg$parse(input, options) {
         }
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
-          if (input.substr(peg$currPos, 14) === peg$c106) {
-            s1 = peg$c106;
+          if (input.substr(peg$currPos, 14) === peg$c108) {
+            s1 = peg$c108;
             peg$currPos += 14;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e113); }
+            if (peg$silentFails === 0) { peg$fail(peg$e115); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$currPos;
@@ -7557,12 +7695,12 @@ function peg$parse(input, options) {
                 if (peg$silentFails === 0) { peg$fail(peg$e5); }
               }
               if (s4 !== peg$FAILED) {
-                if (input.substr(peg$currPos, 2) === peg$c107) {
-                  s5 = peg$c107;
+                if (input.substr(peg$currPos, 2) === peg$c109) {
+                  s5 = peg$c109;
                   peg$currPos += 2;
                 } else {
                   s5 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e114); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e116); }
                 }
                 if (s5 !== peg$FAILED) {
                   s6 = peg$currPos;
@@ -7594,7 +7732,7 @@ function peg$parse(input, options) {
                 s3 = null;
               }
               peg$savedPos = s0;
-              s0 = peg$f102();
+              s0 = peg$f104();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -7608,7 +7746,7 @@ function peg$parse(input, options) {
             s1 = peg$parseString();
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f103(s1);
+              s1 = peg$f105(s1);
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
@@ -7616,7 +7754,7 @@ function peg$parse(input, options) {
               s1 = peg$parseSignedNumber();
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f104(s1);
+                s1 = peg$f106(s1);
               }
               s0 = s1;
               if (s0 === peg$FAILED) {
@@ -7624,25 +7762,25 @@ function peg$parse(input, options) {
                 s1 = peg$parseBoolean();
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f105(s1);
+                  s1 = peg$f107(s1);
                 }
                 s0 = s1;
                 if (s0 === peg$FAILED) {
                   s0 = peg$currPos;
-                  if (input.substr(peg$currPos, 4) === peg$c108) {
-                    s1 = peg$c108;
+                  if (input.substr(peg$currPos, 4) === peg$c110) {
+                    s1 = peg$c110;
                     peg$currPos += 4;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e115); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e117); }
                   }
                   if (s1 === peg$FAILED) {
-                    if (input.substr(peg$currPos, 4) === peg$c109) {
-                      s1 = peg$c109;
+                    if (input.substr(peg$currPos, 4) === peg$c111) {
+                      s1 = peg$c111;
                       peg$currPos += 4;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e116); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e118); }
                     }
                   }
                   if (s1 !== peg$FAILED) {
@@ -7658,7 +7796,7 @@ function peg$parse(input, options) {
                     }
                     if (s2 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f106();
+                      s0 = peg$f108();
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -7672,7 +7810,7 @@ function peg$parse(input, options) {
                     s1 = peg$parseName();
                     if (s1 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s1 = peg$f107(s1);
+                      s1 = peg$f109(s1);
                     }
                     s0 = s1;
                   }
@@ -7692,20 +7830,20 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c110) {
-      s2 = peg$c110;
+    if (input.substr(peg$currPos, 5) === peg$c112) {
+      s2 = peg$c112;
       peg$currPos += 5;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e117); }
+      if (peg$silentFails === 0) { peg$fail(peg$e119); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 3) === peg$c111) {
-        s2 = peg$c111;
+      if (input.substr(peg$currPos, 3) === peg$c113) {
+        s2 = peg$c113;
         peg$currPos += 3;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e118); }
+        if (peg$silentFails === 0) { peg$fail(peg$e120); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -7732,14 +7870,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e119); }
+          if (peg$silentFails === 0) { peg$fail(peg$e121); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
           s7 = peg$parseDuration();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f108(s1, s5, s7);
+            s3 = peg$f110(s1, s5, s7);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -7752,7 +7890,7 @@ function peg$parse(input, options) {
           s3 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f109(s1, s3);
+        s0 = peg$f111(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -7769,7 +7907,7 @@ function peg$parse(input, options) {
     let s0;
 
     peg$savedPos = peg$currPos;
-    s0 = peg$f110();
+    s0 = peg$f112();
     if (s0) {
       s0 = undefined;
     } else {
@@ -7794,12 +7932,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17, s18, s19;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c92) {
-      s1 = peg$c92;
+    if (input.substr(peg$currPos, 2) === peg$c94) {
+      s1 = peg$c94;
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e97); }
+      if (peg$silentFails === 0) { peg$fail(peg$e99); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -7831,12 +7969,12 @@ function peg$parse(input, options) {
               s9 = [];
               s10 = peg$currPos;
               s11 = peg$parse_();
-              if (input.substr(peg$currPos, 4) === peg$c112) {
-                s12 = peg$c112;
+              if (input.substr(peg$currPos, 4) === peg$c114) {
+                s12 = peg$c114;
                 peg$currPos += 4;
               } else {
                 s12 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e120); }
+                if (peg$silentFails === 0) { peg$fail(peg$e122); }
               }
               if (s12 !== peg$FAILED) {
                 s13 = peg$currPos;
@@ -7866,7 +8004,7 @@ function peg$parse(input, options) {
                       s19 = peg$parseOrExpr();
                       if (s19 !== peg$FAILED) {
                         peg$savedPos = s10;
-                        s10 = peg$f111(s4, s8, s15, s19);
+                        s10 = peg$f113(s4, s8, s15, s19);
                       } else {
                         peg$currPos = s10;
                         s10 = peg$FAILED;
@@ -7891,12 +8029,12 @@ function peg$parse(input, options) {
                 s9.push(s10);
                 s10 = peg$currPos;
                 s11 = peg$parse_();
-                if (input.substr(peg$currPos, 4) === peg$c112) {
-                  s12 = peg$c112;
+                if (input.substr(peg$currPos, 4) === peg$c114) {
+                  s12 = peg$c114;
                   peg$currPos += 4;
                 } else {
                   s12 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e120); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e122); }
                 }
                 if (s12 !== peg$FAILED) {
                   s13 = peg$currPos;
@@ -7926,7 +8064,7 @@ function peg$parse(input, options) {
                         s19 = peg$parseOrExpr();
                         if (s19 !== peg$FAILED) {
                           peg$savedPos = s10;
-                          s10 = peg$f111(s4, s8, s15, s19);
+                          s10 = peg$f113(s4, s8, s15, s19);
                         } else {
                           peg$currPos = s10;
                           s10 = peg$FAILED;
@@ -7949,12 +8087,12 @@ function peg$parse(input, options) {
                 }
               }
               s10 = peg$parse_();
-              if (input.substr(peg$currPos, 4) === peg$c113) {
-                s11 = peg$c113;
+              if (input.substr(peg$currPos, 4) === peg$c115) {
+                s11 = peg$c115;
                 peg$currPos += 4;
               } else {
                 s11 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e121); }
+                if (peg$silentFails === 0) { peg$fail(peg$e123); }
               }
               if (s11 !== peg$FAILED) {
                 s12 = peg$currPos;
@@ -7981,7 +8119,7 @@ function peg$parse(input, options) {
                     s16 = peg$parseOrExpr();
                     if (s16 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f112(s4, s8, s9, s16);
+                      s0 = peg$f114(s4, s8, s9, s16);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -8107,7 +8245,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f113(s1, s2);
+      s0 = peg$f115(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8125,12 +8263,12 @@ function peg$parse(input, options) {
       s2 = [];
       s3 = peg$currPos;
       s4 = peg$parse_();
-      if (input.substr(peg$currPos, 3) === peg$c96) {
-        s5 = peg$c96;
+      if (input.substr(peg$currPos, 3) === peg$c98) {
+        s5 = peg$c98;
         peg$currPos += 3;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e102); }
+        if (peg$silentFails === 0) { peg$fail(peg$e104); }
       }
       if (s5 !== peg$FAILED) {
         s6 = peg$currPos;
@@ -8164,12 +8302,12 @@ function peg$parse(input, options) {
         s2.push(s3);
         s3 = peg$currPos;
         s4 = peg$parse_();
-        if (input.substr(peg$currPos, 3) === peg$c96) {
-          s5 = peg$c96;
+        if (input.substr(peg$currPos, 3) === peg$c98) {
+          s5 = peg$c98;
           peg$currPos += 3;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e102); }
+          if (peg$silentFails === 0) { peg$fail(peg$e104); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$currPos;
@@ -8201,7 +8339,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f114(s1, s2);
+      s0 = peg$f116(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8214,12 +8352,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c97) {
-      s1 = peg$c97;
+    if (input.substr(peg$currPos, 3) === peg$c99) {
+      s1 = peg$c99;
       peg$currPos += 3;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e103); }
+      if (peg$silentFails === 0) { peg$fail(peg$e105); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -8237,7 +8375,7 @@ function peg$parse(input, options) {
         s4 = peg$parseNotExpr();
         if (s4 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f115(s4);
+          s0 = peg$f117(s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -8298,7 +8436,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f116(s1, s2, s3);
+      s0 = peg$f118(s1, s2, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8317,7 +8455,7 @@ function peg$parse(input, options) {
       s3 = peg$parseAddExpr();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f117(s1, s3);
+        s0 = peg$f119(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -8329,12 +8467,12 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       s1 = peg$currPos;
-      if (input.substr(peg$currPos, 3) === peg$c97) {
-        s2 = peg$c97;
+      if (input.substr(peg$currPos, 3) === peg$c99) {
+        s2 = peg$c99;
         peg$currPos += 3;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e103); }
+        if (peg$silentFails === 0) { peg$fail(peg$e105); }
       }
       if (s2 !== peg$FAILED) {
         s3 = peg$currPos;
@@ -8362,12 +8500,12 @@ function peg$parse(input, options) {
       if (s1 === peg$FAILED) {
         s1 = null;
       }
-      if (input.substr(peg$currPos, 2) === peg$c103) {
-        s2 = peg$c103;
+      if (input.substr(peg$currPos, 2) === peg$c105) {
+        s2 = peg$c105;
         peg$currPos += 2;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e110); }
+        if (peg$silentFails === 0) { peg$fail(peg$e112); }
       }
       if (s2 !== peg$FAILED) {
         s3 = peg$currPos;
@@ -8385,7 +8523,7 @@ function peg$parse(input, options) {
           s5 = peg$parseListExpr();
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f118(s1, s5);
+            s0 = peg$f120(s1, s5);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -8400,12 +8538,12 @@ function peg$parse(input, options) {
       }
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
-        if (input.substr(peg$currPos, 2) === peg$c104) {
-          s1 = peg$c104;
+        if (input.substr(peg$currPos, 2) === peg$c106) {
+          s1 = peg$c106;
           peg$currPos += 2;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e111); }
+          if (peg$silentFails === 0) { peg$fail(peg$e113); }
         }
         if (s1 !== peg$FAILED) {
           s2 = peg$currPos;
@@ -8421,12 +8559,12 @@ function peg$parse(input, options) {
           if (s2 !== peg$FAILED) {
             s3 = peg$parse_();
             s4 = peg$currPos;
-            if (input.substr(peg$currPos, 3) === peg$c97) {
-              s5 = peg$c97;
+            if (input.substr(peg$currPos, 3) === peg$c99) {
+              s5 = peg$c99;
               peg$currPos += 3;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e103); }
+              if (peg$silentFails === 0) { peg$fail(peg$e105); }
             }
             if (s5 !== peg$FAILED) {
               s6 = peg$currPos;
@@ -8454,20 +8592,20 @@ function peg$parse(input, options) {
             if (s4 === peg$FAILED) {
               s4 = null;
             }
-            if (input.substr(peg$currPos, 4) === peg$c108) {
-              s5 = peg$c108;
+            if (input.substr(peg$currPos, 4) === peg$c110) {
+              s5 = peg$c110;
               peg$currPos += 4;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e115); }
+              if (peg$silentFails === 0) { peg$fail(peg$e117); }
             }
             if (s5 === peg$FAILED) {
-              if (input.substr(peg$currPos, 4) === peg$c109) {
-                s5 = peg$c109;
+              if (input.substr(peg$currPos, 4) === peg$c111) {
+                s5 = peg$c111;
                 peg$currPos += 4;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e116); }
+                if (peg$silentFails === 0) { peg$fail(peg$e118); }
               }
             }
             if (s5 !== peg$FAILED) {
@@ -8483,7 +8621,7 @@ function peg$parse(input, options) {
               }
               if (s6 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f119(s4);
+                s0 = peg$f121(s4);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -8509,55 +8647,55 @@ function peg$parse(input, options) {
   function peg$parseCmpOp() {
     let s0, s1, s2, s3;
 
-    if (input.substr(peg$currPos, 2) === peg$c100) {
-      s0 = peg$c100;
+    if (input.substr(peg$currPos, 2) === peg$c102) {
+      s0 = peg$c102;
       peg$currPos += 2;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e106); }
+      if (peg$silentFails === 0) { peg$fail(peg$e108); }
     }
     if (s0 === peg$FAILED) {
-      if (input.substr(peg$currPos, 2) === peg$c98) {
-        s0 = peg$c98;
+      if (input.substr(peg$currPos, 2) === peg$c100) {
+        s0 = peg$c100;
         peg$currPos += 2;
       } else {
         s0 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e104); }
+        if (peg$silentFails === 0) { peg$fail(peg$e106); }
       }
       if (s0 === peg$FAILED) {
-        if (input.substr(peg$currPos, 2) === peg$c101) {
-          s0 = peg$c101;
+        if (input.substr(peg$currPos, 2) === peg$c103) {
+          s0 = peg$c103;
           peg$currPos += 2;
         } else {
           s0 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e107); }
+          if (peg$silentFails === 0) { peg$fail(peg$e109); }
         }
         if (s0 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c102) {
-            s0 = peg$c102;
+          if (input.substr(peg$currPos, 2) === peg$c104) {
+            s0 = peg$c104;
             peg$currPos += 2;
           } else {
             s0 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e108); }
+            if (peg$silentFails === 0) { peg$fail(peg$e110); }
           }
           if (s0 === peg$FAILED) {
             s0 = peg$currPos;
             if (input.charCodeAt(peg$currPos) === 60) {
-              s1 = peg$c114;
+              s1 = peg$c116;
               peg$currPos++;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e122); }
+              if (peg$silentFails === 0) { peg$fail(peg$e124); }
             }
             if (s1 !== peg$FAILED) {
               s2 = peg$currPos;
               peg$silentFails++;
               if (input.charCodeAt(peg$currPos) === 45) {
-                s3 = peg$c115;
+                s3 = peg$c117;
                 peg$currPos++;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e123); }
+                if (peg$silentFails === 0) { peg$fail(peg$e125); }
               }
               peg$silentFails--;
               if (s3 === peg$FAILED) {
@@ -8568,7 +8706,7 @@ function peg$parse(input, options) {
               }
               if (s2 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f120();
+                s0 = peg$f122();
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -8579,11 +8717,11 @@ function peg$parse(input, options) {
             }
             if (s0 === peg$FAILED) {
               if (input.charCodeAt(peg$currPos) === 62) {
-                s0 = peg$c116;
+                s0 = peg$c118;
                 peg$currPos++;
               } else {
                 s0 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e124); }
+                if (peg$silentFails === 0) { peg$fail(peg$e126); }
               }
               if (s0 === peg$FAILED) {
                 s0 = peg$currPos;
@@ -8596,7 +8734,7 @@ function peg$parse(input, options) {
                 }
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f121();
+                  s1 = peg$f123();
                 }
                 s0 = s1;
               }
@@ -8615,12 +8753,12 @@ function peg$parse(input, options) {
     s0 = peg$parseCmpOp();
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.substr(peg$currPos, 3) === peg$c97) {
-        s1 = peg$c97;
+      if (input.substr(peg$currPos, 3) === peg$c99) {
+        s1 = peg$c99;
         peg$currPos += 3;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e103); }
+        if (peg$silentFails === 0) { peg$fail(peg$e105); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -8635,12 +8773,12 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           s3 = peg$parse_();
-          if (input.substr(peg$currPos, 2) === peg$c103) {
-            s4 = peg$c103;
+          if (input.substr(peg$currPos, 2) === peg$c105) {
+            s4 = peg$c105;
             peg$currPos += 2;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e110); }
+            if (peg$silentFails === 0) { peg$fail(peg$e112); }
           }
           if (s4 !== peg$FAILED) {
             s5 = peg$currPos;
@@ -8674,12 +8812,12 @@ function peg$parse(input, options) {
       }
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
-        if (input.substr(peg$currPos, 2) === peg$c103) {
-          s1 = peg$c103;
+        if (input.substr(peg$currPos, 2) === peg$c105) {
+          s1 = peg$c105;
           peg$currPos += 2;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e110); }
+          if (peg$silentFails === 0) { peg$fail(peg$e112); }
         }
         if (s1 !== peg$FAILED) {
           s2 = peg$currPos;
@@ -8705,12 +8843,12 @@ function peg$parse(input, options) {
         }
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
-          if (input.substr(peg$currPos, 2) === peg$c104) {
-            s1 = peg$c104;
+          if (input.substr(peg$currPos, 2) === peg$c106) {
+            s1 = peg$c106;
             peg$currPos += 2;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e111); }
+            if (peg$silentFails === 0) { peg$fail(peg$e113); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$currPos;
@@ -8752,30 +8890,30 @@ function peg$parse(input, options) {
       s4 = peg$parse_();
       s5 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 43) {
-        s6 = peg$c117;
+        s6 = peg$c119;
         peg$currPos++;
       } else {
         s6 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e125); }
+        if (peg$silentFails === 0) { peg$fail(peg$e127); }
       }
       if (s6 === peg$FAILED) {
         s6 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 45) {
-          s7 = peg$c115;
+          s7 = peg$c117;
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e123); }
+          if (peg$silentFails === 0) { peg$fail(peg$e125); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$currPos;
           peg$silentFails++;
           if (input.charCodeAt(peg$currPos) === 62) {
-            s9 = peg$c116;
+            s9 = peg$c118;
             peg$currPos++;
           } else {
             s9 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e124); }
+            if (peg$silentFails === 0) { peg$fail(peg$e126); }
           }
           peg$silentFails--;
           if (s9 === peg$FAILED) {
@@ -8806,7 +8944,7 @@ function peg$parse(input, options) {
         s7 = peg$parseMulExpr();
         if (s7 !== peg$FAILED) {
           peg$savedPos = s3;
-          s3 = peg$f122(s1, s5, s7);
+          s3 = peg$f124(s1, s5, s7);
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
@@ -8821,30 +8959,30 @@ function peg$parse(input, options) {
         s4 = peg$parse_();
         s5 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 43) {
-          s6 = peg$c117;
+          s6 = peg$c119;
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e125); }
+          if (peg$silentFails === 0) { peg$fail(peg$e127); }
         }
         if (s6 === peg$FAILED) {
           s6 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 45) {
-            s7 = peg$c115;
+            s7 = peg$c117;
             peg$currPos++;
           } else {
             s7 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e123); }
+            if (peg$silentFails === 0) { peg$fail(peg$e125); }
           }
           if (s7 !== peg$FAILED) {
             s8 = peg$currPos;
             peg$silentFails++;
             if (input.charCodeAt(peg$currPos) === 62) {
-              s9 = peg$c116;
+              s9 = peg$c118;
               peg$currPos++;
             } else {
               s9 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e124); }
+              if (peg$silentFails === 0) { peg$fail(peg$e126); }
             }
             peg$silentFails--;
             if (s9 === peg$FAILED) {
@@ -8875,7 +9013,7 @@ function peg$parse(input, options) {
           s7 = peg$parseMulExpr();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f122(s1, s5, s7);
+            s3 = peg$f124(s1, s5, s7);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -8886,7 +9024,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f123(s1, s2);
+      s0 = peg$f125(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8909,14 +9047,14 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e126); }
+        if (peg$silentFails === 0) { peg$fail(peg$e128); }
       }
       if (s5 !== peg$FAILED) {
         s6 = peg$parse_();
         s7 = peg$parseUnaryExpr();
         if (s7 !== peg$FAILED) {
           peg$savedPos = s3;
-          s3 = peg$f124(s1, s5, s7);
+          s3 = peg$f126(s1, s5, s7);
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
@@ -8934,14 +9072,14 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e126); }
+          if (peg$silentFails === 0) { peg$fail(peg$e128); }
         }
         if (s5 !== peg$FAILED) {
           s6 = peg$parse_();
           s7 = peg$parseUnaryExpr();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s3;
-            s3 = peg$f124(s1, s5, s7);
+            s3 = peg$f126(s1, s5, s7);
           } else {
             peg$currPos = s3;
             s3 = peg$FAILED;
@@ -8952,7 +9090,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f125(s1, s2);
+      s0 = peg$f127(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -8966,18 +9104,18 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 45) {
-      s1 = peg$c115;
+      s1 = peg$c117;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e123); }
+      if (peg$silentFails === 0) { peg$fail(peg$e125); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
       s3 = peg$parseUnaryExpr();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f126(s3);
+        s0 = peg$f128(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -9018,7 +9156,7 @@ function peg$parse(input, options) {
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f127(s3);
+          s0 = peg$f129(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -9036,7 +9174,7 @@ function peg$parse(input, options) {
       s1 = peg$parseDuration();
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f128(s1);
+        s1 = peg$f130(s1);
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -9124,7 +9262,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f129(s1);
+          s1 = peg$f131(s1);
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -9132,7 +9270,7 @@ function peg$parse(input, options) {
           s1 = peg$parseString();
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f130(s1);
+            s1 = peg$f132(s1);
           }
           s0 = s1;
           if (s0 === peg$FAILED) {
@@ -9140,25 +9278,25 @@ function peg$parse(input, options) {
             s1 = peg$parseBoolean();
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f131(s1);
+              s1 = peg$f133(s1);
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
               s0 = peg$currPos;
-              if (input.substr(peg$currPos, 4) === peg$c108) {
-                s1 = peg$c108;
+              if (input.substr(peg$currPos, 4) === peg$c110) {
+                s1 = peg$c110;
                 peg$currPos += 4;
               } else {
                 s1 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e115); }
+                if (peg$silentFails === 0) { peg$fail(peg$e117); }
               }
               if (s1 === peg$FAILED) {
-                if (input.substr(peg$currPos, 4) === peg$c109) {
-                  s1 = peg$c109;
+                if (input.substr(peg$currPos, 4) === peg$c111) {
+                  s1 = peg$c111;
                   peg$currPos += 4;
                 } else {
                   s1 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e116); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e118); }
                 }
               }
               if (s1 !== peg$FAILED) {
@@ -9174,7 +9312,7 @@ function peg$parse(input, options) {
                 }
                 if (s2 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f132();
+                  s0 = peg$f134();
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -9213,7 +9351,7 @@ function peg$parse(input, options) {
                       }
                       if (s7 !== peg$FAILED) {
                         peg$savedPos = s0;
-                        s0 = peg$f133(s1, s5);
+                        s0 = peg$f135(s1, s5);
                       } else {
                         peg$currPos = s0;
                         s0 = peg$FAILED;
@@ -9252,7 +9390,7 @@ function peg$parse(input, options) {
                         s5 = peg$parseIdent();
                         if (s5 !== peg$FAILED) {
                           peg$savedPos = s3;
-                          s3 = peg$f134(s1, s4, s5);
+                          s3 = peg$f136(s1, s4, s5);
                         } else {
                           peg$currPos = s3;
                           s3 = peg$FAILED;
@@ -9284,7 +9422,7 @@ function peg$parse(input, options) {
                           s5 = peg$parseIdent();
                           if (s5 !== peg$FAILED) {
                             peg$savedPos = s3;
-                            s3 = peg$f134(s1, s4, s5);
+                            s3 = peg$f136(s1, s4, s5);
                           } else {
                             peg$currPos = s3;
                             s3 = peg$FAILED;
@@ -9295,7 +9433,7 @@ function peg$parse(input, options) {
                         }
                       }
                       peg$savedPos = s0;
-                      s0 = peg$f135(s1, s2);
+                      s0 = peg$f137(s1, s2);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -9339,7 +9477,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f136(s3);
+        s0 = peg$f138(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -9407,7 +9545,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f137(s1, s2);
+      s0 = peg$f139(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -9423,12 +9561,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c96) {
-      s3 = peg$c96;
+    if (input.substr(peg$currPos, 3) === peg$c98) {
+      s3 = peg$c98;
       peg$currPos += 3;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e102); }
+      if (peg$silentFails === 0) { peg$fail(peg$e104); }
     }
     if (s3 === peg$FAILED) {
       if (input.substr(peg$currPos, 2) === peg$c38) {
@@ -9439,52 +9577,52 @@ function peg$parse(input, options) {
         if (peg$silentFails === 0) { peg$fail(peg$e39); }
       }
       if (s3 === peg$FAILED) {
-        if (input.substr(peg$currPos, 3) === peg$c97) {
-          s3 = peg$c97;
+        if (input.substr(peg$currPos, 3) === peg$c99) {
+          s3 = peg$c99;
           peg$currPos += 3;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e103); }
+          if (peg$silentFails === 0) { peg$fail(peg$e105); }
         }
         if (s3 === peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c103) {
-            s3 = peg$c103;
+          if (input.substr(peg$currPos, 2) === peg$c105) {
+            s3 = peg$c105;
             peg$currPos += 2;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e110); }
+            if (peg$silentFails === 0) { peg$fail(peg$e112); }
           }
           if (s3 === peg$FAILED) {
-            if (input.substr(peg$currPos, 2) === peg$c104) {
-              s3 = peg$c104;
+            if (input.substr(peg$currPos, 2) === peg$c106) {
+              s3 = peg$c106;
               peg$currPos += 2;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e111); }
+              if (peg$silentFails === 0) { peg$fail(peg$e113); }
             }
             if (s3 === peg$FAILED) {
-              if (input.substr(peg$currPos, 2) === peg$c92) {
-                s3 = peg$c92;
+              if (input.substr(peg$currPos, 2) === peg$c94) {
+                s3 = peg$c94;
                 peg$currPos += 2;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e97); }
+                if (peg$silentFails === 0) { peg$fail(peg$e99); }
               }
               if (s3 === peg$FAILED) {
-                if (input.substr(peg$currPos, 4) === peg$c112) {
-                  s3 = peg$c112;
+                if (input.substr(peg$currPos, 4) === peg$c114) {
+                  s3 = peg$c114;
                   peg$currPos += 4;
                 } else {
                   s3 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e120); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e122); }
                 }
                 if (s3 === peg$FAILED) {
-                  if (input.substr(peg$currPos, 4) === peg$c113) {
-                    s3 = peg$c113;
+                  if (input.substr(peg$currPos, 4) === peg$c115) {
+                    s3 = peg$c115;
                     peg$currPos += 4;
                   } else {
                     s3 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e121); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e123); }
                   }
                 }
               }
@@ -9545,12 +9683,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 7) === peg$c118) {
-      s3 = peg$c118;
+    if (input.substr(peg$currPos, 7) === peg$c120) {
+      s3 = peg$c120;
       peg$currPos += 7;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e127); }
+      if (peg$silentFails === 0) { peg$fail(peg$e129); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -9622,7 +9760,7 @@ function peg$parse(input, options) {
               s6 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f138(s2, s6);
+            s0 = peg$f140(s2, s6);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -9650,12 +9788,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 4) === peg$c119) {
-      s3 = peg$c119;
+    if (input.substr(peg$currPos, 4) === peg$c121) {
+      s3 = peg$c121;
       peg$currPos += 4;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e128); }
+      if (peg$silentFails === 0) { peg$fail(peg$e130); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -9704,7 +9842,7 @@ function peg$parse(input, options) {
             s7 = peg$parseEOL();
             if (s7 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f139(s2, s6);
+              s0 = peg$f141(s2, s6);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -9730,12 +9868,12 @@ function peg$parse(input, options) {
       s1 = peg$currPos;
       peg$silentFails++;
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 13) === peg$c120) {
-        s3 = peg$c120;
+      if (input.substr(peg$currPos, 13) === peg$c122) {
+        s3 = peg$c122;
         peg$currPos += 13;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e129); }
+        if (peg$silentFails === 0) { peg$fail(peg$e131); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -9784,7 +9922,7 @@ function peg$parse(input, options) {
               s7 = peg$parseEOL();
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f140(s2, s6);
+                s0 = peg$f142(s2, s6);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -9824,7 +9962,7 @@ function peg$parse(input, options) {
               s6 = peg$parseEOL();
               if (s6 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f141(s1, s5);
+                s0 = peg$f143(s1, s5);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -9846,36 +9984,36 @@ function peg$parse(input, options) {
           s1 = peg$currPos;
           peg$silentFails++;
           s2 = peg$currPos;
-          if (input.substr(peg$currPos, 4) === peg$c119) {
-            s3 = peg$c119;
+          if (input.substr(peg$currPos, 4) === peg$c121) {
+            s3 = peg$c121;
             peg$currPos += 4;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e128); }
+            if (peg$silentFails === 0) { peg$fail(peg$e130); }
           }
           if (s3 === peg$FAILED) {
-            if (input.substr(peg$currPos, 13) === peg$c120) {
-              s3 = peg$c120;
+            if (input.substr(peg$currPos, 13) === peg$c122) {
+              s3 = peg$c122;
               peg$currPos += 13;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e129); }
+              if (peg$silentFails === 0) { peg$fail(peg$e131); }
             }
             if (s3 === peg$FAILED) {
-              if (input.substr(peg$currPos, 17) === peg$c121) {
-                s3 = peg$c121;
+              if (input.substr(peg$currPos, 17) === peg$c123) {
+                s3 = peg$c123;
                 peg$currPos += 17;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e130); }
+                if (peg$silentFails === 0) { peg$fail(peg$e132); }
               }
               if (s3 === peg$FAILED) {
-                if (input.substr(peg$currPos, 7) === peg$c122) {
-                  s3 = peg$c122;
+                if (input.substr(peg$currPos, 7) === peg$c124) {
+                  s3 = peg$c124;
                   peg$currPos += 7;
                 } else {
                   s3 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e131); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e133); }
                 }
               }
             }
@@ -9933,20 +10071,20 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 17) === peg$c121) {
-      s2 = peg$c121;
+    if (input.substr(peg$currPos, 17) === peg$c123) {
+      s2 = peg$c123;
       peg$currPos += 17;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e130); }
+      if (peg$silentFails === 0) { peg$fail(peg$e132); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 7) === peg$c122) {
-        s2 = peg$c122;
+      if (input.substr(peg$currPos, 7) === peg$c124) {
+        s2 = peg$c124;
         peg$currPos += 7;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e131); }
+        if (peg$silentFails === 0) { peg$fail(peg$e133); }
       }
     }
     if (s2 !== peg$FAILED) {
@@ -9967,7 +10105,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f142(s1);
+        s0 = peg$f144(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -10007,7 +10145,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f143(s3);
+        s0 = peg$f145(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -10030,12 +10168,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 11) === peg$c123) {
-      s3 = peg$c123;
+    if (input.substr(peg$currPos, 11) === peg$c125) {
+      s3 = peg$c125;
       peg$currPos += 11;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e132); }
+      if (peg$silentFails === 0) { peg$fail(peg$e134); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -10107,7 +10245,7 @@ function peg$parse(input, options) {
               s6 = null;
             }
             peg$savedPos = s0;
-            s0 = peg$f144(s2, s6);
+            s0 = peg$f146(s2, s6);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -10139,20 +10277,20 @@ function peg$parse(input, options) {
         s1 = peg$currPos;
         peg$silentFails++;
         s2 = peg$currPos;
-        if (input.substr(peg$currPos, 5) === peg$c124) {
-          s3 = peg$c124;
+        if (input.substr(peg$currPos, 5) === peg$c126) {
+          s3 = peg$c126;
           peg$currPos += 5;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e133); }
+          if (peg$silentFails === 0) { peg$fail(peg$e135); }
         }
         if (s3 === peg$FAILED) {
-          if (input.substr(peg$currPos, 5) === peg$c125) {
-            s3 = peg$c125;
+          if (input.substr(peg$currPos, 5) === peg$c127) {
+            s3 = peg$c127;
             peg$currPos += 5;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e134); }
+            if (peg$silentFails === 0) { peg$fail(peg$e136); }
           }
         }
         if (s3 !== peg$FAILED) {
@@ -10206,12 +10344,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c124) {
-      s1 = peg$c124;
+    if (input.substr(peg$currPos, 5) === peg$c126) {
+      s1 = peg$c126;
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e133); }
+      if (peg$silentFails === 0) { peg$fail(peg$e135); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -10266,7 +10404,7 @@ function peg$parse(input, options) {
                 s8 = null;
               }
               peg$savedPos = s0;
-              s0 = peg$f145(s4, s8);
+              s0 = peg$f147(s4, s8);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -10298,12 +10436,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 9) === peg$c126) {
-      s3 = peg$c126;
+    if (input.substr(peg$currPos, 9) === peg$c128) {
+      s3 = peg$c128;
       peg$currPos += 9;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e135); }
+      if (peg$silentFails === 0) { peg$fail(peg$e137); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -10352,7 +10490,7 @@ function peg$parse(input, options) {
             s7 = peg$parseEOL();
             if (s7 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f146(s2, s6);
+              s0 = peg$f148(s2, s6);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -10378,12 +10516,12 @@ function peg$parse(input, options) {
       s1 = peg$currPos;
       peg$silentFails++;
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 13) === peg$c120) {
-        s3 = peg$c120;
+      if (input.substr(peg$currPos, 13) === peg$c122) {
+        s3 = peg$c122;
         peg$currPos += 13;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e129); }
+        if (peg$silentFails === 0) { peg$fail(peg$e131); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -10432,7 +10570,7 @@ function peg$parse(input, options) {
               s7 = peg$parseEOL();
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f147(s2, s6);
+                s0 = peg$f149(s2, s6);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -10458,20 +10596,20 @@ function peg$parse(input, options) {
         s1 = peg$currPos;
         peg$silentFails++;
         s2 = peg$currPos;
-        if (input.substr(peg$currPos, 9) === peg$c126) {
-          s3 = peg$c126;
+        if (input.substr(peg$currPos, 9) === peg$c128) {
+          s3 = peg$c128;
           peg$currPos += 9;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e135); }
+          if (peg$silentFails === 0) { peg$fail(peg$e137); }
         }
         if (s3 === peg$FAILED) {
-          if (input.substr(peg$currPos, 13) === peg$c120) {
-            s3 = peg$c120;
+          if (input.substr(peg$currPos, 13) === peg$c122) {
+            s3 = peg$c122;
             peg$currPos += 13;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e129); }
+            if (peg$silentFails === 0) { peg$fail(peg$e131); }
           }
         }
         if (s3 !== peg$FAILED) {
@@ -10528,7 +10666,7 @@ function peg$parse(input, options) {
     s1 = peg$parseDuration();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f148(s1);
+      s1 = peg$f150(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -10574,7 +10712,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f149(s1);
+          s0 = peg$f151(s1);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -10592,12 +10730,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c125) {
-      s1 = peg$c125;
+    if (input.substr(peg$currPos, 5) === peg$c127) {
+      s1 = peg$c127;
       peg$currPos += 5;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e134); }
+      if (peg$silentFails === 0) { peg$fail(peg$e136); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -10652,7 +10790,7 @@ function peg$parse(input, options) {
                 s8 = null;
               }
               peg$savedPos = s0;
-              s0 = peg$f150(s4, s8);
+              s0 = peg$f152(s4, s8);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -10684,12 +10822,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c124) {
-      s3 = peg$c124;
+    if (input.substr(peg$currPos, 5) === peg$c126) {
+      s3 = peg$c126;
       peg$currPos += 5;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e133); }
+      if (peg$silentFails === 0) { peg$fail(peg$e135); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -10738,7 +10876,7 @@ function peg$parse(input, options) {
             s7 = peg$parseEOL();
             if (s7 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f151(s2, s6);
+              s0 = peg$f153(s2, s6);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -10764,12 +10902,12 @@ function peg$parse(input, options) {
       s1 = peg$currPos;
       peg$silentFails++;
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 7) === peg$c127) {
-        s3 = peg$c127;
+      if (input.substr(peg$currPos, 7) === peg$c129) {
+        s3 = peg$c129;
         peg$currPos += 7;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e136); }
+        if (peg$silentFails === 0) { peg$fail(peg$e138); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -10818,7 +10956,7 @@ function peg$parse(input, options) {
               s7 = peg$parseEOL();
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f152(s2, s6);
+                s0 = peg$f154(s2, s6);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -10844,12 +10982,12 @@ function peg$parse(input, options) {
         s1 = peg$currPos;
         peg$silentFails++;
         s2 = peg$currPos;
-        if (input.substr(peg$currPos, 7) === peg$c128) {
-          s3 = peg$c128;
+        if (input.substr(peg$currPos, 7) === peg$c130) {
+          s3 = peg$c130;
           peg$currPos += 7;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e137); }
+          if (peg$silentFails === 0) { peg$fail(peg$e139); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$currPos;
@@ -10898,7 +11036,7 @@ function peg$parse(input, options) {
                 s7 = peg$parseEOL();
                 if (s7 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f153(s2, s6);
+                  s0 = peg$f155(s2, s6);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -10924,12 +11062,12 @@ function peg$parse(input, options) {
           s1 = peg$currPos;
           peg$silentFails++;
           s2 = peg$currPos;
-          if (input.substr(peg$currPos, 6) === peg$c129) {
-            s3 = peg$c129;
+          if (input.substr(peg$currPos, 6) === peg$c131) {
+            s3 = peg$c131;
             peg$currPos += 6;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e138); }
+            if (peg$silentFails === 0) { peg$fail(peg$e140); }
           }
           if (s3 !== peg$FAILED) {
             s4 = peg$currPos;
@@ -11007,7 +11145,7 @@ function peg$parse(input, options) {
                     s6 = null;
                   }
                   peg$savedPos = s0;
-                  s0 = peg$f154(s2, s6);
+                  s0 = peg$f156(s2, s6);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -11029,36 +11167,36 @@ function peg$parse(input, options) {
             s1 = peg$currPos;
             peg$silentFails++;
             s2 = peg$currPos;
-            if (input.substr(peg$currPos, 5) === peg$c124) {
-              s3 = peg$c124;
+            if (input.substr(peg$currPos, 5) === peg$c126) {
+              s3 = peg$c126;
               peg$currPos += 5;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e133); }
+              if (peg$silentFails === 0) { peg$fail(peg$e135); }
             }
             if (s3 === peg$FAILED) {
-              if (input.substr(peg$currPos, 7) === peg$c127) {
-                s3 = peg$c127;
+              if (input.substr(peg$currPos, 7) === peg$c129) {
+                s3 = peg$c129;
                 peg$currPos += 7;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e136); }
+                if (peg$silentFails === 0) { peg$fail(peg$e138); }
               }
               if (s3 === peg$FAILED) {
-                if (input.substr(peg$currPos, 7) === peg$c128) {
-                  s3 = peg$c128;
+                if (input.substr(peg$currPos, 7) === peg$c130) {
+                  s3 = peg$c130;
                   peg$currPos += 7;
                 } else {
                   s3 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e137); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e139); }
                 }
                 if (s3 === peg$FAILED) {
-                  if (input.substr(peg$currPos, 6) === peg$c129) {
-                    s3 = peg$c129;
+                  if (input.substr(peg$currPos, 6) === peg$c131) {
+                    s3 = peg$c131;
                     peg$currPos += 6;
                   } else {
                     s3 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e138); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e140); }
                   }
                 }
               }
@@ -11146,7 +11284,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s10 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e96); }
+              if (peg$silentFails === 0) { peg$fail(peg$e97); }
             }
             while (s10 !== peg$FAILED) {
               s9.push(s10);
@@ -11155,7 +11293,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s10 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e96); }
+                if (peg$silentFails === 0) { peg$fail(peg$e97); }
               }
             }
             s8 = input.substring(s8, peg$currPos);
@@ -11214,7 +11352,7 @@ function peg$parse(input, options) {
           s8 = peg$parseEOL();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f155(s1, s5, s6, s7);
+            s0 = peg$f157(s1, s5, s6, s7);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -11283,12 +11421,12 @@ function peg$parse(input, options) {
       if (s2 !== peg$FAILED) {
         s3 = peg$parse__();
         if (s3 !== peg$FAILED) {
-          if (input.substr(peg$currPos, 2) === peg$c130) {
-            s4 = peg$c130;
+          if (input.substr(peg$currPos, 2) === peg$c132) {
+            s4 = peg$c132;
             peg$currPos += 2;
           } else {
             s4 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e139); }
+            if (peg$silentFails === 0) { peg$fail(peg$e141); }
           }
           if (s4 !== peg$FAILED) {
             s5 = peg$currPos;
@@ -11344,7 +11482,7 @@ function peg$parse(input, options) {
                         s11 = null;
                       }
                       peg$savedPos = s0;
-                      s0 = peg$f156(s2, s7, s11);
+                      s0 = peg$f158(s2, s7, s11);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -11392,12 +11530,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 5) === peg$c131) {
-      s3 = peg$c131;
+    if (input.substr(peg$currPos, 5) === peg$c133) {
+      s3 = peg$c133;
       peg$currPos += 5;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e140); }
+      if (peg$silentFails === 0) { peg$fail(peg$e142); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -11448,7 +11586,7 @@ function peg$parse(input, options) {
           s7 = peg$parseEOL();
           if (s7 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f157(s2, s6);
+            s0 = peg$f159(s2, s6);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -11470,12 +11608,12 @@ function peg$parse(input, options) {
       s1 = peg$currPos;
       peg$silentFails++;
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 7) === peg$c132) {
-        s3 = peg$c132;
+      if (input.substr(peg$currPos, 7) === peg$c134) {
+        s3 = peg$c134;
         peg$currPos += 7;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e141); }
+        if (peg$silentFails === 0) { peg$fail(peg$e143); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -11573,7 +11711,7 @@ function peg$parse(input, options) {
               s7 = peg$parseEOL();
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f158(s2, s6);
+                s0 = peg$f160(s2, s6);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -11599,12 +11737,12 @@ function peg$parse(input, options) {
         s1 = peg$currPos;
         peg$silentFails++;
         s2 = peg$currPos;
-        if (input.substr(peg$currPos, 9) === peg$c126) {
-          s3 = peg$c126;
+        if (input.substr(peg$currPos, 9) === peg$c128) {
+          s3 = peg$c128;
           peg$currPos += 9;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e135); }
+          if (peg$silentFails === 0) { peg$fail(peg$e137); }
         }
         if (s3 !== peg$FAILED) {
           s4 = peg$currPos;
@@ -11653,7 +11791,7 @@ function peg$parse(input, options) {
                 s7 = peg$parseEOL();
                 if (s7 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f159(s2, s6);
+                  s0 = peg$f161(s2, s6);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -11679,28 +11817,28 @@ function peg$parse(input, options) {
           s1 = peg$currPos;
           peg$silentFails++;
           s2 = peg$currPos;
-          if (input.substr(peg$currPos, 5) === peg$c131) {
-            s3 = peg$c131;
+          if (input.substr(peg$currPos, 5) === peg$c133) {
+            s3 = peg$c133;
             peg$currPos += 5;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e140); }
+            if (peg$silentFails === 0) { peg$fail(peg$e142); }
           }
           if (s3 === peg$FAILED) {
-            if (input.substr(peg$currPos, 7) === peg$c132) {
-              s3 = peg$c132;
+            if (input.substr(peg$currPos, 7) === peg$c134) {
+              s3 = peg$c134;
               peg$currPos += 7;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e141); }
+              if (peg$silentFails === 0) { peg$fail(peg$e143); }
             }
             if (s3 === peg$FAILED) {
-              if (input.substr(peg$currPos, 9) === peg$c126) {
-                s3 = peg$c126;
+              if (input.substr(peg$currPos, 9) === peg$c128) {
+                s3 = peg$c128;
                 peg$currPos += 9;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e135); }
+                if (peg$silentFails === 0) { peg$fail(peg$e137); }
               }
             }
           }
@@ -11812,7 +11950,7 @@ function peg$parse(input, options) {
                   s8 = null;
                 }
                 peg$savedPos = s0;
-                s0 = peg$f160(s2, s4, s8);
+                s0 = peg$f162(s2, s4, s8);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -11946,7 +12084,7 @@ function peg$parse(input, options) {
                   s9 = null;
                 }
                 peg$savedPos = s0;
-                s0 = peg$f161(s2, s4, s5, s9);
+                s0 = peg$f163(s2, s4, s5, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -12001,7 +12139,7 @@ function peg$parse(input, options) {
       s3 = peg$parseEOL();
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f162(s1, s2);
+        s0 = peg$f164(s1, s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -12024,12 +12162,12 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     peg$silentFails++;
     s2 = peg$currPos;
-    if (input.substr(peg$currPos, 12) === peg$c133) {
-      s3 = peg$c133;
+    if (input.substr(peg$currPos, 12) === peg$c135) {
+      s3 = peg$c135;
       peg$currPos += 12;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e142); }
+      if (peg$silentFails === 0) { peg$fail(peg$e144); }
     }
     if (s3 !== peg$FAILED) {
       s4 = peg$currPos;
@@ -12122,7 +12260,7 @@ function peg$parse(input, options) {
                   s9 = null;
                 }
                 peg$savedPos = s0;
-                s0 = peg$f163(s2, s4, s5, s9);
+                s0 = peg$f165(s2, s4, s5, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -12155,12 +12293,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 8) === peg$c134) {
-      s1 = peg$c134;
+    if (input.substr(peg$currPos, 8) === peg$c136) {
+      s1 = peg$c136;
       peg$currPos += 8;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e143); }
+      if (peg$silentFails === 0) { peg$fail(peg$e145); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -12233,7 +12371,7 @@ function peg$parse(input, options) {
                   s9 = null;
                 }
                 peg$savedPos = s0;
-                s0 = peg$f164(s4, s5, s9);
+                s0 = peg$f166(s4, s5, s9);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -12317,7 +12455,7 @@ function peg$parse(input, options) {
               s7 = peg$parseEOL();
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f165(s2, s6);
+                s0 = peg$f167(s2, s6);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -12343,12 +12481,12 @@ function peg$parse(input, options) {
         s1 = peg$currPos;
         peg$silentFails++;
         s2 = peg$currPos;
-        if (input.substr(peg$currPos, 8) === peg$c134) {
-          s3 = peg$c134;
+        if (input.substr(peg$currPos, 8) === peg$c136) {
+          s3 = peg$c136;
           peg$currPos += 8;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e143); }
+          if (peg$silentFails === 0) { peg$fail(peg$e145); }
         }
         if (s3 === peg$FAILED) {
           if (input.substr(peg$currPos, 5) === peg$c14) {
@@ -12454,7 +12592,7 @@ function peg$parse(input, options) {
                 s12 = peg$parseEOL();
                 if (s12 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s0 = peg$f166(s1, s9);
+                  s0 = peg$f168(s1, s9);
                 } else {
                   peg$currPos = s0;
                   s0 = peg$FAILED;
@@ -12488,12 +12626,12 @@ function peg$parse(input, options) {
       s1 = peg$currPos;
       peg$silentFails++;
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 12) === peg$c135) {
-        s3 = peg$c135;
+      if (input.substr(peg$currPos, 12) === peg$c137) {
+        s3 = peg$c137;
         peg$currPos += 12;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e144); }
+        if (peg$silentFails === 0) { peg$fail(peg$e146); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -12542,7 +12680,7 @@ function peg$parse(input, options) {
               s7 = peg$parseEOL();
               if (s7 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f167(s2, s6);
+                s0 = peg$f169(s2, s6);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -12582,7 +12720,7 @@ function peg$parse(input, options) {
               s6 = peg$parseEOL();
               if (s6 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s0 = peg$f168(s1, s5);
+                s0 = peg$f170(s1, s5);
               } else {
                 peg$currPos = s0;
                 s0 = peg$FAILED;
@@ -12604,44 +12742,44 @@ function peg$parse(input, options) {
           s1 = peg$currPos;
           peg$silentFails++;
           s2 = peg$currPos;
-          if (input.substr(peg$currPos, 10) === peg$c136) {
-            s3 = peg$c136;
+          if (input.substr(peg$currPos, 10) === peg$c138) {
+            s3 = peg$c138;
             peg$currPos += 10;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e145); }
+            if (peg$silentFails === 0) { peg$fail(peg$e147); }
           }
           if (s3 === peg$FAILED) {
-            if (input.substr(peg$currPos, 11) === peg$c137) {
-              s3 = peg$c137;
+            if (input.substr(peg$currPos, 11) === peg$c139) {
+              s3 = peg$c139;
               peg$currPos += 11;
             } else {
               s3 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e146); }
+              if (peg$silentFails === 0) { peg$fail(peg$e148); }
             }
             if (s3 === peg$FAILED) {
-              if (input.substr(peg$currPos, 12) === peg$c135) {
-                s3 = peg$c135;
+              if (input.substr(peg$currPos, 12) === peg$c137) {
+                s3 = peg$c137;
                 peg$currPos += 12;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e144); }
+                if (peg$silentFails === 0) { peg$fail(peg$e146); }
               }
               if (s3 === peg$FAILED) {
-                if (input.substr(peg$currPos, 8) === peg$c138) {
-                  s3 = peg$c138;
+                if (input.substr(peg$currPos, 8) === peg$c140) {
+                  s3 = peg$c140;
                   peg$currPos += 8;
                 } else {
                   s3 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e147); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e149); }
                 }
                 if (s3 === peg$FAILED) {
-                  if (input.substr(peg$currPos, 6) === peg$c139) {
-                    s3 = peg$c139;
+                  if (input.substr(peg$currPos, 6) === peg$c141) {
+                    s3 = peg$c141;
                     peg$currPos += 6;
                   } else {
                     s3 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e148); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e150); }
                   }
                 }
               }
@@ -12700,69 +12838,17 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = peg$currPos;
-    if (input.substr(peg$currPos, 10) === peg$c136) {
-      s2 = peg$c136;
-      peg$currPos += 10;
-    } else {
-      s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e145); }
-    }
-    if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 11) === peg$c137) {
-        s2 = peg$c137;
-        peg$currPos += 11;
-      } else {
-        s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e146); }
-      }
-    }
-    if (s2 !== peg$FAILED) {
-      s1 = input.substring(s1, peg$currPos);
-    } else {
-      s1 = s2;
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseIdChar();
-      peg$silentFails--;
-      if (s3 === peg$FAILED) {
-        s2 = undefined;
-      } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f169(s1);
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseGrantChoiceKey() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$currPos;
-    s1 = peg$currPos;
-    if (input.substr(peg$currPos, 8) === peg$c138) {
+    if (input.substr(peg$currPos, 10) === peg$c138) {
       s2 = peg$c138;
-      peg$currPos += 8;
+      peg$currPos += 10;
     } else {
       s2 = peg$FAILED;
       if (peg$silentFails === 0) { peg$fail(peg$e147); }
     }
     if (s2 === peg$FAILED) {
-      if (input.substr(peg$currPos, 6) === peg$c139) {
+      if (input.substr(peg$currPos, 11) === peg$c139) {
         s2 = peg$c139;
-        peg$currPos += 6;
+        peg$currPos += 11;
       } else {
         s2 = peg$FAILED;
         if (peg$silentFails === 0) { peg$fail(peg$e148); }
@@ -12786,7 +12872,59 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f170(s1);
+        s0 = peg$f171(s1);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseGrantChoiceKey() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    if (input.substr(peg$currPos, 8) === peg$c140) {
+      s2 = peg$c140;
+      peg$currPos += 8;
+    } else {
+      s2 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e149); }
+    }
+    if (s2 === peg$FAILED) {
+      if (input.substr(peg$currPos, 6) === peg$c141) {
+        s2 = peg$c141;
+        peg$currPos += 6;
+      } else {
+        s2 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e150); }
+      }
+    }
+    if (s2 !== peg$FAILED) {
+      s1 = input.substring(s1, peg$currPos);
+    } else {
+      s1 = s2;
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseIdChar();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f172(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -12813,7 +12951,7 @@ function peg$parse(input, options) {
           s4 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f171(s1, s2, s4);
+        s0 = peg$f173(s1, s2, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -12850,7 +12988,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f172(s1);
+        s0 = peg$f174(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -12866,28 +13004,28 @@ function peg$parse(input, options) {
   function peg$parseLaterTopWord() {
     let s0;
 
-    if (input.substr(peg$currPos, 9) === peg$c140) {
-      s0 = peg$c140;
+    if (input.substr(peg$currPos, 9) === peg$c142) {
+      s0 = peg$c142;
       peg$currPos += 9;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e149); }
+      if (peg$silentFails === 0) { peg$fail(peg$e151); }
     }
     if (s0 === peg$FAILED) {
-      if (input.substr(peg$currPos, 10) === peg$c141) {
-        s0 = peg$c141;
+      if (input.substr(peg$currPos, 10) === peg$c143) {
+        s0 = peg$c143;
         peg$currPos += 10;
       } else {
         s0 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e150); }
+        if (peg$silentFails === 0) { peg$fail(peg$e152); }
       }
       if (s0 === peg$FAILED) {
-        if (input.substr(peg$currPos, 7) === peg$c142) {
-          s0 = peg$c142;
+        if (input.substr(peg$currPos, 7) === peg$c144) {
+          s0 = peg$c144;
           peg$currPos += 7;
         } else {
           s0 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e151); }
+          if (peg$silentFails === 0) { peg$fail(peg$e153); }
         }
         if (s0 === peg$FAILED) {
           if (input.substr(peg$currPos, 7) === peg$c24) {
@@ -12898,68 +13036,68 @@ function peg$parse(input, options) {
             if (peg$silentFails === 0) { peg$fail(peg$e24); }
           }
           if (s0 === peg$FAILED) {
-            if (input.substr(peg$currPos, 3) === peg$c143) {
-              s0 = peg$c143;
+            if (input.substr(peg$currPos, 3) === peg$c145) {
+              s0 = peg$c145;
               peg$currPos += 3;
             } else {
               s0 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e152); }
+              if (peg$silentFails === 0) { peg$fail(peg$e154); }
             }
             if (s0 === peg$FAILED) {
-              if (input.substr(peg$currPos, 8) === peg$c144) {
-                s0 = peg$c144;
+              if (input.substr(peg$currPos, 8) === peg$c146) {
+                s0 = peg$c146;
                 peg$currPos += 8;
               } else {
                 s0 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e153); }
+                if (peg$silentFails === 0) { peg$fail(peg$e155); }
               }
               if (s0 === peg$FAILED) {
-                if (input.substr(peg$currPos, 7) === peg$c145) {
-                  s0 = peg$c145;
+                if (input.substr(peg$currPos, 7) === peg$c147) {
+                  s0 = peg$c147;
                   peg$currPos += 7;
                 } else {
                   s0 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e154); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e156); }
                 }
                 if (s0 === peg$FAILED) {
-                  if (input.substr(peg$currPos, 7) === peg$c146) {
-                    s0 = peg$c146;
+                  if (input.substr(peg$currPos, 7) === peg$c148) {
+                    s0 = peg$c148;
                     peg$currPos += 7;
                   } else {
                     s0 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e155); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e157); }
                   }
                   if (s0 === peg$FAILED) {
-                    if (input.substr(peg$currPos, 8) === peg$c138) {
-                      s0 = peg$c138;
+                    if (input.substr(peg$currPos, 8) === peg$c140) {
+                      s0 = peg$c140;
                       peg$currPos += 8;
                     } else {
                       s0 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e147); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e149); }
                     }
                     if (s0 === peg$FAILED) {
-                      if (input.substr(peg$currPos, 3) === peg$c147) {
-                        s0 = peg$c147;
+                      if (input.substr(peg$currPos, 3) === peg$c149) {
+                        s0 = peg$c149;
                         peg$currPos += 3;
                       } else {
                         s0 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e156); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e158); }
                       }
                       if (s0 === peg$FAILED) {
-                        if (input.substr(peg$currPos, 6) === peg$c148) {
-                          s0 = peg$c148;
+                        if (input.substr(peg$currPos, 6) === peg$c150) {
+                          s0 = peg$c150;
                           peg$currPos += 6;
                         } else {
                           s0 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e157); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e159); }
                         }
                         if (s0 === peg$FAILED) {
-                          if (input.substr(peg$currPos, 7) === peg$c149) {
-                            s0 = peg$c149;
+                          if (input.substr(peg$currPos, 7) === peg$c151) {
+                            s0 = peg$c151;
                             peg$currPos += 7;
                           } else {
                             s0 = peg$FAILED;
-                            if (peg$silentFails === 0) { peg$fail(peg$e158); }
+                            if (peg$silentFails === 0) { peg$fail(peg$e160); }
                           }
                         }
                       }
@@ -13023,20 +13161,20 @@ function peg$parse(input, options) {
               if (peg$silentFails === 0) { peg$fail(peg$e3); }
             }
             if (s3 === peg$FAILED) {
-              if (input.substr(peg$currPos, 7) === peg$c118) {
-                s3 = peg$c118;
+              if (input.substr(peg$currPos, 7) === peg$c120) {
+                s3 = peg$c120;
                 peg$currPos += 7;
               } else {
                 s3 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e127); }
+                if (peg$silentFails === 0) { peg$fail(peg$e129); }
               }
               if (s3 === peg$FAILED) {
-                if (input.substr(peg$currPos, 11) === peg$c123) {
-                  s3 = peg$c123;
+                if (input.substr(peg$currPos, 11) === peg$c125) {
+                  s3 = peg$c125;
                   peg$currPos += 11;
                 } else {
                   s3 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e132); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e134); }
                 }
                 if (s3 === peg$FAILED) {
                   if (input.substr(peg$currPos, 5) === peg$c20) {
@@ -13063,12 +13201,12 @@ function peg$parse(input, options) {
                         if (peg$silentFails === 0) { peg$fail(peg$e78); }
                       }
                       if (s3 === peg$FAILED) {
-                        if (input.substr(peg$currPos, 12) === peg$c133) {
-                          s3 = peg$c133;
+                        if (input.substr(peg$currPos, 12) === peg$c135) {
+                          s3 = peg$c135;
                           peg$currPos += 12;
                         } else {
                           s3 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e142); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e144); }
                         }
                         if (s3 === peg$FAILED) {
                           s3 = peg$parseLaterTopWord();
@@ -13148,7 +13286,7 @@ function peg$parse(input, options) {
             s5 = null;
           }
           peg$savedPos = s0;
-          s0 = peg$f173(s2, s3, s5);
+          s0 = peg$f175(s2, s3, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -13185,7 +13323,7 @@ function peg$parse(input, options) {
         s3 = peg$parseDEDENT();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f174(s2);
+          s0 = peg$f176(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -13213,7 +13351,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e159); }
+      if (peg$silentFails === 0) { peg$fail(peg$e161); }
     }
     if (s3 !== peg$FAILED) {
       while (s3 !== peg$FAILED) {
@@ -13223,7 +13361,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e159); }
+          if (peg$silentFails === 0) { peg$fail(peg$e161); }
         }
       }
     } else {
@@ -13248,7 +13386,7 @@ function peg$parse(input, options) {
           s3 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f175(s1, s3);
+        s0 = peg$f177(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -13281,7 +13419,7 @@ function peg$parse(input, options) {
         s3 = peg$parseDEDENT();
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f176(s2);
+          s0 = peg$f178(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -13310,7 +13448,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f177(s1, s3);
+      s0 = peg$f179(s1, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -13347,7 +13485,7 @@ function peg$parse(input, options) {
       }
     }
     peg$savedPos = s0;
-    s0 = peg$f178(s2);
+    s0 = peg$f180(s2);
 
     return s0;
   }
@@ -13359,7 +13497,7 @@ function peg$parse(input, options) {
     s1 = peg$parseDuration();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f179(s1);
+      s1 = peg$f181(s1);
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -13447,7 +13585,7 @@ function peg$parse(input, options) {
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f180();
+        s1 = peg$f182();
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -13460,7 +13598,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e160); }
+          if (peg$silentFails === 0) { peg$fail(peg$e162); }
         }
         peg$silentFails--;
         if (s3 !== peg$FAILED) {
@@ -13483,7 +13621,7 @@ function peg$parse(input, options) {
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f181(s1);
+          s1 = peg$f183(s1);
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -13491,25 +13629,25 @@ function peg$parse(input, options) {
           s1 = peg$parseName();
           if (s1 !== peg$FAILED) {
             peg$savedPos = s0;
-            s1 = peg$f182();
+            s1 = peg$f184();
           }
           s0 = s1;
           if (s0 === peg$FAILED) {
             s0 = peg$currPos;
-            if (input.substr(peg$currPos, 3) === peg$c150) {
-              s1 = peg$c150;
+            if (input.substr(peg$currPos, 3) === peg$c152) {
+              s1 = peg$c152;
               peg$currPos += 3;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e161); }
+              if (peg$silentFails === 0) { peg$fail(peg$e163); }
             }
             if (s1 === peg$FAILED) {
-              if (input.substr(peg$currPos, 2) === peg$c151) {
-                s1 = peg$c151;
+              if (input.substr(peg$currPos, 2) === peg$c153) {
+                s1 = peg$c153;
                 peg$currPos += 2;
               } else {
                 s1 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e162); }
+                if (peg$silentFails === 0) { peg$fail(peg$e164); }
               }
               if (s1 === peg$FAILED) {
                 if (input.substr(peg$currPos, 2) === peg$c26) {
@@ -13520,36 +13658,36 @@ function peg$parse(input, options) {
                   if (peg$silentFails === 0) { peg$fail(peg$e26); }
                 }
                 if (s1 === peg$FAILED) {
-                  if (input.substr(peg$currPos, 2) === peg$c100) {
-                    s1 = peg$c100;
+                  if (input.substr(peg$currPos, 2) === peg$c102) {
+                    s1 = peg$c102;
                     peg$currPos += 2;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e106); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e108); }
                   }
                   if (s1 === peg$FAILED) {
-                    if (input.substr(peg$currPos, 2) === peg$c98) {
-                      s1 = peg$c98;
+                    if (input.substr(peg$currPos, 2) === peg$c100) {
+                      s1 = peg$c100;
                       peg$currPos += 2;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e104); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e106); }
                     }
                     if (s1 === peg$FAILED) {
-                      if (input.substr(peg$currPos, 2) === peg$c101) {
-                        s1 = peg$c101;
+                      if (input.substr(peg$currPos, 2) === peg$c103) {
+                        s1 = peg$c103;
                         peg$currPos += 2;
                       } else {
                         s1 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e107); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e109); }
                       }
                       if (s1 === peg$FAILED) {
-                        if (input.substr(peg$currPos, 2) === peg$c102) {
-                          s1 = peg$c102;
+                        if (input.substr(peg$currPos, 2) === peg$c104) {
+                          s1 = peg$c104;
                           peg$currPos += 2;
                         } else {
                           s1 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e108); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e110); }
                         }
                         if (s1 === peg$FAILED) {
                           s1 = input.charAt(peg$currPos);
@@ -13557,7 +13695,7 @@ function peg$parse(input, options) {
                             peg$currPos++;
                           } else {
                             s1 = peg$FAILED;
-                            if (peg$silentFails === 0) { peg$fail(peg$e163); }
+                            if (peg$silentFails === 0) { peg$fail(peg$e165); }
                           }
                         }
                       }
@@ -13568,7 +13706,7 @@ function peg$parse(input, options) {
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f183();
+              s1 = peg$f185();
             }
             s0 = s1;
           }
@@ -13587,13 +13725,13 @@ function peg$parse(input, options) {
     s1 = peg$parseName();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f184(s1);
+      s1 = peg$f186(s1);
     }
     s0 = s1;
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e164); }
+      if (peg$silentFails === 0) { peg$fail(peg$e166); }
     }
 
     return s0;
@@ -13654,7 +13792,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f185(s1, s2);
+      s0 = peg$f187(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -13673,7 +13811,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e165); }
+      if (peg$silentFails === 0) { peg$fail(peg$e167); }
     }
     if (s2 !== peg$FAILED) {
       s3 = [];
@@ -13705,7 +13843,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e166); }
+      if (peg$silentFails === 0) { peg$fail(peg$e168); }
     }
 
     return s0;
@@ -13718,7 +13856,7 @@ function peg$parse(input, options) {
     s1 = peg$parseString();
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f186(s1);
+      s1 = peg$f188(s1);
     }
     s0 = s1;
 
@@ -13731,11 +13869,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
-      s1 = peg$c152;
+      s1 = peg$c154;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e168); }
+      if (peg$silentFails === 0) { peg$fail(peg$e170); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -13751,15 +13889,15 @@ function peg$parse(input, options) {
         }
       }
       if (input.charCodeAt(peg$currPos) === 34) {
-        s3 = peg$c152;
+        s3 = peg$c154;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e168); }
+        if (peg$silentFails === 0) { peg$fail(peg$e170); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f187(s2);
+        s0 = peg$f189(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -13771,11 +13909,11 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 39) {
-        s1 = peg$c153;
+        s1 = peg$c155;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e169); }
+        if (peg$silentFails === 0) { peg$fail(peg$e171); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -13791,15 +13929,15 @@ function peg$parse(input, options) {
           }
         }
         if (input.charCodeAt(peg$currPos) === 39) {
-          s3 = peg$c153;
+          s3 = peg$c155;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e169); }
+          if (peg$silentFails === 0) { peg$fail(peg$e171); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f188(s2);
+          s0 = peg$f190(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -13815,7 +13953,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e160); }
+          if (peg$silentFails === 0) { peg$fail(peg$e162); }
         }
         if (s1 !== peg$FAILED) {
           s2 = [];
@@ -13854,7 +13992,7 @@ function peg$parse(input, options) {
           }
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f189();
+            s0 = peg$f191();
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -13868,7 +14006,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e167); }
+      if (peg$silentFails === 0) { peg$fail(peg$e169); }
     }
 
     return s0;
@@ -13883,11 +14021,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e170); }
+      if (peg$silentFails === 0) { peg$fail(peg$e172); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f190(s1);
+      s1 = peg$f192(s1);
     }
     s0 = s1;
 
@@ -13903,11 +14041,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e171); }
+      if (peg$silentFails === 0) { peg$fail(peg$e173); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f191(s1);
+      s1 = peg$f193(s1);
     }
     s0 = s1;
 
@@ -13919,11 +14057,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 92) {
-      s1 = peg$c154;
+      s1 = peg$c156;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e172); }
+      if (peg$silentFails === 0) { peg$fail(peg$e174); }
     }
     if (s1 !== peg$FAILED) {
       s2 = input.charAt(peg$currPos);
@@ -13935,7 +14073,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f192(s2);
+        s0 = peg$f194(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -13956,11 +14094,11 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     s2 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 45) {
-      s3 = peg$c115;
+      s3 = peg$c117;
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e123); }
+      if (peg$silentFails === 0) { peg$fail(peg$e125); }
     }
     if (s3 === peg$FAILED) {
       s3 = null;
@@ -14057,7 +14195,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f193(s1);
+        s0 = peg$f195(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -14069,7 +14207,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e173); }
+      if (peg$silentFails === 0) { peg$fail(peg$e175); }
     }
 
     return s0;
@@ -14099,7 +14237,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f194();
+        s0 = peg$f196();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -14130,7 +14268,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f195();
+          s0 = peg$f197();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -14179,12 +14317,12 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
-      if (input.substr(peg$currPos, 3) === peg$c155) {
-        s3 = peg$c155;
+      if (input.substr(peg$currPos, 3) === peg$c157) {
+        s3 = peg$c157;
         peg$currPos += 3;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e175); }
+        if (peg$silentFails === 0) { peg$fail(peg$e177); }
       }
       if (s3 === peg$FAILED) {
         s3 = input.charAt(peg$currPos);
@@ -14192,7 +14330,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e176); }
+          if (peg$silentFails === 0) { peg$fail(peg$e178); }
         }
       }
       if (s3 !== peg$FAILED) {
@@ -14208,7 +14346,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s4 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e177); }
+          if (peg$silentFails === 0) { peg$fail(peg$e179); }
         }
         peg$silentFails--;
         if (s4 === peg$FAILED) {
@@ -14219,7 +14357,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f196(s1, s2);
+          s0 = peg$f198(s1, s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -14235,7 +14373,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e174); }
+      if (peg$silentFails === 0) { peg$fail(peg$e176); }
     }
 
     return s0;
@@ -14249,7 +14387,7 @@ function peg$parse(input, options) {
     s2 = peg$parseLineText();
     s1 = input.substring(s1, peg$currPos);
     peg$savedPos = s0;
-    s1 = peg$f197(s1);
+    s1 = peg$f199(s1);
     s0 = s1;
 
     return s0;
@@ -14266,7 +14404,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e178); }
+        if (peg$silentFails === 0) { peg$fail(peg$e180); }
       }
     }
     while (s1 !== peg$FAILED) {
@@ -14278,7 +14416,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e178); }
+          if (peg$silentFails === 0) { peg$fail(peg$e180); }
         }
       }
     }
@@ -14291,11 +14429,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
-      s1 = peg$c152;
+      s1 = peg$c154;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e168); }
+      if (peg$silentFails === 0) { peg$fail(peg$e170); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -14311,11 +14449,11 @@ function peg$parse(input, options) {
         }
       }
       if (input.charCodeAt(peg$currPos) === 34) {
-        s3 = peg$c152;
+        s3 = peg$c154;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e168); }
+        if (peg$silentFails === 0) { peg$fail(peg$e170); }
       }
       if (s3 !== peg$FAILED) {
         s1 = [s1, s2, s3];
@@ -14331,11 +14469,11 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 39) {
-        s1 = peg$c153;
+        s1 = peg$c155;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e169); }
+        if (peg$silentFails === 0) { peg$fail(peg$e171); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -14351,11 +14489,11 @@ function peg$parse(input, options) {
           }
         }
         if (input.charCodeAt(peg$currPos) === 39) {
-          s3 = peg$c153;
+          s3 = peg$c155;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e169); }
+          if (peg$silentFails === 0) { peg$fail(peg$e171); }
         }
         if (s3 !== peg$FAILED) {
           s1 = [s1, s2, s3];
@@ -14383,7 +14521,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e179); }
+      if (peg$silentFails === 0) { peg$fail(peg$e181); }
     }
     if (s2 !== peg$FAILED) {
       s1 = [s1, s2];
@@ -14404,11 +14542,11 @@ function peg$parse(input, options) {
     s1 = peg$parse_();
     s2 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 35) {
-      s3 = peg$c156;
+      s3 = peg$c158;
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e181); }
+      if (peg$silentFails === 0) { peg$fail(peg$e183); }
     }
     if (s3 !== peg$FAILED) {
       s4 = [];
@@ -14455,7 +14593,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e180); }
+      if (peg$silentFails === 0) { peg$fail(peg$e182); }
     }
 
     return s0;
@@ -14466,27 +14604,7 @@ function peg$parse(input, options) {
 
     peg$silentFails++;
     if (input.charCodeAt(peg$currPos) === 57344) {
-      s0 = peg$c157;
-      peg$currPos++;
-    } else {
-      s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e183); }
-    }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e182); }
-    }
-
-    return s0;
-  }
-
-  function peg$parseDEDENT() {
-    let s0, s1;
-
-    peg$silentFails++;
-    if (input.charCodeAt(peg$currPos) === 57345) {
-      s0 = peg$c158;
+      s0 = peg$c159;
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
@@ -14501,6 +14619,26 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseDEDENT() {
+    let s0, s1;
+
+    peg$silentFails++;
+    if (input.charCodeAt(peg$currPos) === 57345) {
+      s0 = peg$c160;
+      peg$currPos++;
+    } else {
+      s0 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e187); }
+    }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e186); }
+    }
+
+    return s0;
+  }
+
   function peg$parse_() {
     let s0, s1;
 
@@ -14510,7 +14648,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e186); }
+      if (peg$silentFails === 0) { peg$fail(peg$e188); }
     }
     while (s1 !== peg$FAILED) {
       s0.push(s1);
@@ -14519,7 +14657,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e186); }
+        if (peg$silentFails === 0) { peg$fail(peg$e188); }
       }
     }
 
@@ -14536,7 +14674,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e186); }
+      if (peg$silentFails === 0) { peg$fail(peg$e188); }
     }
     if (s1 !== peg$FAILED) {
       while (s1 !== peg$FAILED) {
@@ -14546,7 +14684,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e186); }
+          if (peg$silentFails === 0) { peg$fail(peg$e188); }
         }
       }
     } else {
@@ -14555,7 +14693,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e187); }
+      if (peg$silentFails === 0) { peg$fail(peg$e189); }
     }
 
     return s0;

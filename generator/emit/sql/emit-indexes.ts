@@ -1,10 +1,12 @@
 /**
  * `CREATE INDEX ix_<t>_<col>` for every FK column and every field marked `indexed` (scope
  * filters, `indexed` modifier), unless the primary key or a unique constraint already leads with
- * that column (DSL.md §4.4, §4.6, §6.10).
+ * that column (DSL.md §4.4, §4.6, §6.10); then the entity's `index a, b` lines as
+ * `ix_<t>_<a>_<b>` (§4.7), except one that a column index above already is.
  *
  * ```sql
  * CREATE INDEX "ix_task_project" ON "task" ("project");
+ * CREATE INDEX "ix_task_status_due" ON "task" ("status", "due");
  * ```
  */
 import type { EntityIR, FieldIR } from "../../ir/ir";
@@ -19,6 +21,12 @@ export function emitIndexes(entities: readonly EntityIR[]): string | null {
       if (!needsIndex(f)) continue;
       const name = objectName("ix", e.table, f.column);
       statements.push(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)});`);
+    }
+    const single = new Set(e.fields.filter((f) => needsIndex(f) || f.unique || f.column === "id").map((f) => f.column));
+    for (const index of e.rules?.indexes ?? []) {
+      if (index.unique || (index.columns.length === 1 && single.has(index.columns[0]!))) continue;
+      const name = objectName("ix", e.table, ...index.columns);
+      statements.push(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${index.columns.map(quoteIdent).join(", ")});`);
     }
   }
   return statements.length === 0 ? null : sqlSection("Indexes", [statements.join("\n")]);

@@ -1,8 +1,9 @@
 /**
  * One `CREATE TABLE` per entity (DSL.md §4.2–4.5), plus `app_user` first when the spec declares
- * no principal entity. Constraints are named and inline: `pk_<t>`, then per field in declaration
- * order `uq_<t>_<col>`, `ck_<t>_<col>_len|enum`. Foreign keys and indexes come later
- * (emit-foreign-keys, emit-indexes), so tables need no ordering.
+ * no principal entity. Constraints are named and inline: `pk_<t>`, then per column in declaration
+ * order `uq_<t>_<col>`, `ck_<t>_<col>_len|enum|slug|ccy`, then the entity's `unique a, b` lines as
+ * `uq_<t>_<a>_<b>`. A `pii(…)` field gets a `COMMENT ON COLUMN`. Foreign keys and indexes come
+ * later (emit-foreign-keys, emit-indexes), so tables need no ordering.
  *
  * ```sql
  * CREATE TABLE "task" (
@@ -13,7 +14,7 @@
  * );
  * ```
  */
-import type { EntityIR, FieldIR, PrincipalIR } from "../../ir/ir";
+import type { EntityIR, FieldIR, IndexIR, PrincipalIR } from "../../ir/ir";
 import { columnType } from "../../ir/column-type";
 import { defaultExpression } from "./default-expression";
 import { objectName } from "./object-name";
@@ -21,7 +22,7 @@ import { quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";
 
 export function emitTables(entities: readonly EntityIR[], principal: PrincipalIR): string {
-  const tables = entities.map((e) => createTable(e.table, e.fields));
+  const tables = entities.map((e) => [createTable(e.table, e.fields, e.rules?.indexes ?? []), ...piiComments(e)].join("\n"));
   if (principal.entity === null) {
     tables.unshift(
       `-- Principal table (the spec declares no principal entity)\n${createTable(principal.table, APP_USER_FIELDS)}`,
@@ -30,11 +31,14 @@ export function emitTables(entities: readonly EntityIR[], principal: PrincipalIR
   return sqlSection("Tables", tables);
 }
 
-function createTable(table: string, fields: readonly FieldIR[]): string {
+function createTable(table: string, fields: readonly FieldIR[], indexes: readonly IndexIR[] = []): string {
   if (!fields.some((f) => f.column === "id")) throw new Error(`table ${table} has no id field`);
   const lines = fields.map(columnDefinition);
   lines.push(`CONSTRAINT ${quoteIdent(objectName("pk", table))} PRIMARY KEY (${quoteIdent("id")})`);
   for (const f of fields) lines.push(...fieldConstraints(table, f));
+  for (const columns of uniqueLines(fields, indexes)) {
+    lines.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...columns))} UNIQUE (${columns.map(quoteIdent).join(", ")})`);
+  }
   return `CREATE TABLE ${quoteIdent(table)} (\n${lines.map((l) => `  ${l}`).join(",\n")}\n);`;
 }
 
@@ -61,7 +65,34 @@ function fieldConstraints(table: string, f: FieldIR): string[] {
     const values = f.type.values.map(quoteLiteral).join(", ");
     out.push(`CONSTRAINT ${quoteIdent(name)} CHECK (${col} IN (${values}))`);
   }
+  if (f.type.kind === "slug") {
+    const name = objectName("ck", table, f.column, "slug");
+    out.push(`CONSTRAINT ${quoteIdent(name)} CHECK (${col} ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND char_length(${col}) BETWEEN 3 AND 40)`);
+  }
+  if (f.type.kind === "moneyCurrency") {
+    const name = objectName("ck", table, f.column, "ccy");
+    out.push(`CONSTRAINT ${quoteIdent(name)} CHECK (${col} ~ '^[A-Z]{3}$')`);
+  }
   return out;
+}
+
+/**
+ * The `unique a, b` lines as column lists (DSL.md §4.7), without those a column's own `unique`
+ * already gives.
+ */
+export function uniqueLines(fields: readonly FieldIR[], indexes: readonly IndexIR[]): string[][] {
+  const single = new Set(fields.filter((f) => f.unique || f.column === "id").map((f) => f.column));
+  return indexes.filter((i) => i.unique && !(i.columns.length === 1 && single.has(i.columns[0]!))).map((i) => [...i.columns]);
+}
+
+/** `pii(…)` (METADATA) as a column comment, e.g. `pii: category=contact, sensitivity=high`. */
+function piiComments(e: EntityIR): string[] {
+  return e.fields.flatMap((f) => {
+    if (!f.pii) return [];
+    const parts = [f.pii.category && `category=${f.pii.category}`, f.pii.sensitivity && `sensitivity=${f.pii.sensitivity}`].filter(Boolean);
+    const text = parts.length === 0 ? "pii" : `pii: ${parts.join(", ")}`;
+    return [`COMMENT ON COLUMN ${quoteIdent(e.table)}.${quoteIdent(f.column)} IS ${quoteLiteral(text)};`];
+  });
 }
 
 const APP_USER_FIELDS: readonly FieldIR[] = [

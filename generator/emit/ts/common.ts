@@ -272,8 +272,14 @@ export function dbColumnType(type: FieldTypeIR): string {
     case "email":
     case "ref":
     case "date":
+    case "url":
+    case "slug":
+    case "timezone":
+    case "file":
+    case "moneyCurrency":
       return "string";
     case "int":
+    case "float":
       return "number";
     case "bool":
       return "boolean";
@@ -281,8 +287,32 @@ export function dbColumnType(type: FieldTypeIR): string {
       return "Timestamp";
     case "enum":
       return enumUnion(type.values);
+    case "decimal":
+      return "Numeric";
+    case "moneyMinor":
+      return "Int8";
+    case "json":
+      return "Json";
     default:
       return assertNever(type);
+  }
+}
+
+/** The JSON (and TS select) type of a column's value in an API body, before `| null`. */
+export function jsonValueType(type: FieldTypeIR): string {
+  switch (type.kind) {
+    case "int":
+    case "float":
+      return "number";
+    case "bool":
+      return "boolean";
+    case "enum":
+      return enumUnion(type.values);
+    case "json":
+      return "JsonValue";
+    default:
+      // Text, uuids, dates ("YYYY-MM-DD"), date-times (ISO-8601), decimals and money minor units.
+      return "string";
   }
 }
 

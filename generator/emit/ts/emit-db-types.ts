@@ -9,6 +9,11 @@
  *   `string`; here they are the union of their values (DSL.md §4.3), which is assignable to it.
  * - `_dazzle_events` (and other `_dazzle_*` framework tables) are left out: only the runtime's
  *   event stream reads them, through its own SQL, and `dazzle_app` has no grant on them.
+ *
+ * `decimal` is `Numeric` and a money field's `<f>_minor` (BIGINT) is `Int8`: both select as
+ * `string` (the runtime's pg parsers return NUMERIC and INT8 as text, kysely-codegen's
+ * `--numeric-parser string`); `json` is `Json`; `float` is `number`; `<f>_currency` (CHAR(3)) is
+ * `string`. The aliases are written exactly as kysely-codegen writes them, only when used.
  */
 import type { AppIR, FieldIR } from "../../ir/ir";
 import type { EmitContext, GeneratedFile } from "../types";
@@ -49,8 +54,16 @@ function tables(app: AppIR): TableShape[] {
 
 export function emitDbTypes(app: AppIR, ctx: EmitContext): GeneratedFile {
   const shapes = tables(app);
-  const usesTimestamp = shapes.some((s) => s.columns.some((c) => /\bTimestamp\b/.test(c.type)));
-  const taken = new Set<string>(["ColumnType", "DB", "Generated", ...(usesTimestamp ? ["Timestamp"] : [])]);
+  const uses = (alias: string) => shapes.some((s) => s.columns.some((c) => new RegExp(`\\b${alias}\\b`).test(c.type)));
+  const usesTimestamp = uses("Timestamp");
+  const aliases = Object.entries(ALIASES).filter(([name]) => uses(name));
+  const json = uses("Json");
+  const taken = new Set<string>([
+    "ColumnType", "DB", "Generated",
+    ...(usesTimestamp ? ["Timestamp"] : []),
+    ...aliases.map(([name]) => name),
+    ...(json ? Object.keys(JSON_ALIASES) : []),
+  ]);
   const named = shapes.map((s) => ({ ...s, iface: kyselyInterfaceName(s.table, taken) }));
 
   const contents = renderSource(
@@ -65,9 +78,12 @@ export function emitDbTypes(app: AppIR, ctx: EmitContext): GeneratedFile {
         "  ? ColumnType<S, I | undefined, U>",
         "  : ColumnType<T, T | undefined, T>;",
       ]);
-      if (usesTimestamp) {
-        file.addTypeAlias({ isExported: true, name: "Timestamp", type: "ColumnType<Date, Date | string, Date | string>" });
-      }
+      const all = [
+        ...aliases,
+        ...(json ? Object.entries(JSON_ALIASES) : []),
+        ...(usesTimestamp ? [["Timestamp", "ColumnType<Date, Date | string, Date | string>"] as const] : []),
+      ].sort((a, b) => byCodeUnit(a[0], b[0]));
+      for (const [name, type] of all) file.addTypeAlias({ isExported: true, name, type });
       for (const s of named) {
         file.addInterface({
           isExported: true,
@@ -86,6 +102,19 @@ export function emitDbTypes(app: AppIR, ctx: EmitContext): GeneratedFile {
   );
   return { path: DB_TYPES_PATH, contents, owner: "generator" };
 }
+
+/** kysely-codegen 0.20's definitions of the scalar aliases our columns use. */
+const ALIASES: Readonly<Record<string, string>> = {
+  Int8: "ColumnType<string, bigint | number | string, bigint | number | string>",
+  Numeric: "ColumnType<string, number | string, number | string>",
+};
+const JSON_ALIASES: Readonly<Record<string, string>> = {
+  Json: "JsonValue",
+  JsonArray: "JsonValue[]",
+  JsonObject: "{ [x: string]: JsonValue | undefined }",
+  JsonPrimitive: "boolean | number | string | null",
+  JsonValue: "JsonArray | JsonObject | JsonPrimitive",
+};
 
 /** A property key: bare when it is an identifier, quoted otherwise. */
 function propertyName(name: string): string {

@@ -27,19 +27,20 @@
  */
 import type { AppIR, EntityIR, FieldIR } from "../../ir/ir";
 import { columnType } from "../../ir/column-type";
+import { uniqueLines } from "../sql/emit-tables";
 import { objectName } from "../sql/object-name";
 import type { EmitContext, GeneratedFile } from "../types";
 import { byCodeUnit } from "../types";
-import { createProject, defaultSql, entityDir, enumUnion, lines, renderSource, str } from "./common";
+import { createProject, defaultSql, entityDir, jsonValueType, lines, renderSource, str } from "./common";
 
 export function routesPath(entity: EntityIR): string {
   return `src/generated/${entityDir(entity)}/routes.ts`;
 }
 
+/** Decimals and money minor units are strings (never floats), `json` any JSON value. */
 function jsonType(field: FieldIR): string {
-  const t = field.type;
-  const base = t.kind === "int" ? "number" : t.kind === "bool" ? "boolean" : t.kind === "enum" ? enumUnion(t.values) : "string";
-  return field.required ? base : `${base} | null`;
+  const base = jsonValueType(field.type);
+  return field.required || base === "JsonValue" ? base : `${base} | null`;
 }
 
 function key(name: string): string {
@@ -67,6 +68,10 @@ function constraintFields(entity: EntityIR): [string, string, string][] {
     if (f.unique && f.column !== "id") {
       out.push([objectName("uq", entity.table, f.column), f.column, "is already taken"]);
     }
+  }
+  for (const columns of uniqueLines(entity.fields, entity.rules?.indexes ?? [])) {
+    const message = columns.length === 1 ? "is already taken" : `is already taken with the same ${columns.slice(1).join(", ")}`;
+    out.push([objectName("uq", entity.table, ...columns), columns[0]!, message]);
   }
   return out.sort((a, b) => byCodeUnit(a[0], b[0]));
 }
@@ -96,6 +101,9 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
         { isTypeOnly: true, moduleSpecifier: "../runtime/events", namedImports: ["EventAuthorizer"] },
         { moduleSpecifier: "./access", namedImports: ["ACCESS"] },
         { moduleSpecifier: "./validate", namedImports: ["validateCreate", "validateUpdate"] },
+        ...(entity.fields.some((f) => f.type.kind === "json")
+          ? [{ isTypeOnly: true, moduleSpecifier: "../db", namedImports: ["JsonValue"] }]
+          : []),
       ]);
 
       file.addInterface({

@@ -11,6 +11,7 @@ import { emitAccess } from "./emit-access";
 import { emitApp } from "./emit-app";
 import { emitContext } from "./emit-context";
 import { emitDbTypes } from "./emit-db-types";
+import { emitRbacTest } from "./emit-rbac-test";
 import { emitRoutes } from "./emit-routes";
 import { emitServer } from "./emit-server";
 import { emitValidators } from "./emit-validators";
@@ -28,6 +29,7 @@ export function emitTypeScript(app: AppIR, ctx: EmitContext): GeneratedFile[] {
     emitValidationModule(ctx),
     emitApp(app, ctx),
     emitServer(app, ctx),
+    emitRbacTest(app, ctx),
   ];
   // Entities without permit/forbid rules are default-deny: no routes, so no modules (DSL.md §6.2).
   for (const entity of app.entities.filter((e) => e.access.exposed)) {

@@ -42,6 +42,24 @@ function checkFor(type: FieldTypeIR): { expr: string; uses: string } {
       return { expr: "uuid", uses: "uuid" };
     case "enum":
       return { expr: `oneOf([${type.values.map(str).join(", ")}])`, uses: "oneOf" };
+    case "decimal":
+      return { expr: `decimal(${type.precision}, ${type.scale})`, uses: "decimal" };
+    case "float":
+      return { expr: "float", uses: "float" };
+    case "url":
+      return { expr: "url", uses: "url" };
+    case "slug":
+      return { expr: "slug", uses: "slug" };
+    case "timezone":
+      return { expr: "timezone", uses: "timezone" };
+    case "json":
+      return { expr: "json", uses: "json" };
+    case "file":
+      return { expr: "text", uses: "text" };
+    case "moneyMinor":
+      return { expr: "minorUnits", uses: "minorUnits" };
+    case "moneyCurrency":
+      return { expr: "currency", uses: "currency" };
     default:
       return assertNever(type);
   }

@@ -183,6 +183,94 @@ export const datetime: Check<string> = (value) => {
   return m[0];
 };
 
+/**
+ * \`decimal(P,S)\`: a decimal number as a JSON string (\`"12.10"\`), or a JSON integer, with at most
+ * P − S digits before the point and S after it. Kept as text, never a float; PostgreSQL would
+ * round extra decimals silently, so they are rejected here.
+ */
+export function decimal(precision: number, scale: number): Check<string> {
+  return (value) => {
+    const s = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+    const m = typeof s === "string" ? /^-?(\\d+)(?:\\.(\\d+))?$/.exec(s) : null;
+    if (typeof s !== "string" || m === null) return new Invalid('must be a decimal number as a string, e.g. "12.10"');
+    const whole = m[1]!.replace(/^0+/, "").length;
+    const fraction = (m[2] ?? "").length;
+    if (fraction > scale) return new Invalid(\`must have at most \${scale} decimal places\`);
+    if (whole > precision - scale) return new Invalid(\`must have at most \${precision - scale} digits before the decimal point\`);
+    return s;
+  };
+}
+
+/** \`float\`: a finite JSON number (PostgreSQL DOUBLE PRECISION). */
+export const float: Check<number> = (value) =>
+  typeof value === "number" && Number.isFinite(value) ? value : new Invalid("must be a number");
+
+/** \`url\`: an absolute http(s) URL. */
+export const url: Check<string> = (value) => {
+  const s = plainString(value);
+  if (s instanceof Invalid) return s;
+  let parsed: URL | null = null;
+  try {
+    parsed = /^https?:\\/\\/\\S+$/i.test(s) ? new URL(s) : null;
+  } catch {
+    parsed = null;
+  }
+  return parsed !== null && (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== ""
+    ? s
+    : new Invalid("must be an absolute http(s) URL");
+};
+
+/** \`slug\`: lower-case letters and digits in dash-separated words, 3 to 40 characters (the ck_…_slug CHECK). */
+export const slug: Check<string> = (value) => {
+  const s = plainString(value);
+  if (s instanceof Invalid) return s;
+  return /^[a-z0-9]+(-[a-z0-9]+)*$/.test(s) && s.length >= 3 && s.length <= 40
+    ? s
+    : new Invalid("must be a slug: 3 to 40 lower-case letters, digits and single dashes (e.g. my-page-2)");
+};
+
+let zones: ReadonlySet<string> | null = null;
+
+/** \`timezone\`: an IANA time-zone name (e.g. Europe/London, UTC), as the runtime's ICU knows them. */
+export const timezone: Check<string> = (value) => {
+  const s = plainString(value);
+  if (s instanceof Invalid) return s;
+  zones ??= new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
+  if (zones.has(s)) return s;
+  // Links such as Asia/Calcutta or Etc/GMT+5 are valid IANA names that the list leaves out.
+  if (/^[A-Za-z][A-Za-z0-9_+-]*(\\/[A-Za-z0-9_+-]+)+$/.test(s)) {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: s });
+      return s;
+    } catch {
+      // fall through
+    }
+  }
+  return new Invalid("must be an IANA time-zone name (e.g. Europe/London)");
+};
+
+/**
+ * \`json\`: any JSON value, passed on as its JSON text: node-postgres would turn a JS array
+ * into a PostgreSQL array literal and a bare string into unquoted text.
+ */
+export const json: Check<string> = (value) => {
+  const text = JSON.stringify(value);
+  if (text.includes("\\\\u0000")) return new Invalid("must not contain NUL characters");
+  return text;
+};
+
+/** A money field's \`<f>_minor\`: whole minor units as a JSON string ("1250" for 12.50), or a safe JSON integer; 64-bit. */
+export const minorUnits: Check<string> = (value) => {
+  const s = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof s !== "string" || !/^-?\\d{1,19}$/.test(s)) return new Invalid('must be a whole number of minor units as a string, e.g. "1250"');
+  const n = BigInt(s);
+  return n >= -9223372036854775808n && n <= 9223372036854775807n ? s : new Invalid("is out of range for 64-bit minor units");
+};
+
+/** A money field's \`<f>_currency\`: an ISO 4217 code, three upper-case letters. */
+export const currency: Check<string> = (value) =>
+  typeof value === "string" && /^[A-Z]{3}$/.test(value) ? value : new Invalid("must be a three-letter currency code (e.g. EUR)");
+
 /** \`enum[...]\`: one of the values. */
 export function oneOf<const V extends string>(values: readonly V[]): Check<V> {
   return (value) => {

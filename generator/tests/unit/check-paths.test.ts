@@ -31,7 +31,7 @@ const MODEL = [
   "entity Project:",
   "  org: ref Organization required",
   "  lead: ref Person",
-  "  invoices: has_many Invoice",
+  "  invoices: has_many Invoice via Membership", // via: Invoice has two refs to Project (DZ2014 without it)
   "entity Invoice:",
   "  number: str(40) required",
   "  project: ref Project required",

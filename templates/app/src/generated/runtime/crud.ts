@@ -166,7 +166,7 @@ class EntityFlow<T extends Table, Json> {
       if (before === undefined) throw this.notFound();
       const changes = this.spec.validateUpdate(body);
       if (Object.keys(changes).length > 0) {
-        if (!(await this.probe(trx, scope, { ...before, ...changes }))) throw this.notFound();
+        if (!(await this.probe(trx, scope, { ...this.asValues(before), ...changes }))) throw this.notFound();
         await this.updateRow(trx, id, scope, changes);
       }
       return this.readBack(trx, caller, id);
@@ -256,6 +256,18 @@ class EntityFlow<T extends Table, Json> {
     const query = sql<{ ok: boolean | null }>`SELECT ${inScope(scope)} AS ok FROM (SELECT ${sql.join(columns)}) AS ${table}`;
     const { rows } = await query.execute(trx);
     return rows[0]?.ok === true;
+  }
+
+  /**
+   * A row read back as values a probe can bind like a validator's output: jsonb columns as their
+   * JSON text (node-postgres would bind a JS array as a PostgreSQL array and a string as text).
+   */
+  private asValues(row: Row<T>): Candidate<T> {
+    const values: Record<string, unknown> = { ...row };
+    for (const { name, type } of this.spec.columns) {
+      if (type === "jsonb" && values[name] !== null && values[name] !== undefined) values[name] = JSON.stringify(values[name]);
+    }
+    return values as Candidate<T>;
   }
 
   /** INSERT without RETURNING; RLS `WITH CHECK` failures (42501) are create-scope denials. */

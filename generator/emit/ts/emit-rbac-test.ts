@@ -1,0 +1,264 @@
+/**
+ * `test/rbac.test.ts`: the RBAC matrix every generated app ships (issue 5, DSL.md §6). The data —
+ * seed rows, callers, expected statuses and id sets — comes from rbac-model.ts, which evaluates
+ * the predicate IR over the seed rows at generation time, independently of the SQL compiler. The
+ * runner below is static: it creates a fresh database, migrates it, seeds it, boots the app
+ * in-process and compares the HTTP answers and the rows RLS alone admits with the expectations.
+ */
+import type { AppIR } from "../../ir/ir";
+import type { EmitContext, GeneratedFile } from "../types";
+import { tsHeader } from "../types";
+import { buildRbacModel } from "./rbac-model";
+
+export const RBAC_TEST_PATH = "test/rbac.test.ts";
+
+const DOC = `/**
+ * RBAC matrix (DSL.md §6), generated. For every exposed entity × operation × caller (one caller
+ * per role, one with an unknown role, and an anonymous one without a token):
+ *
+ * - list: the HTTP status and the exact set of ids returned;
+ * - read, update (a PATCH that sets a field to its current value), delete: the status per seeded row;
+ * - create: 201 or 401/403 per candidate payload;
+ * - RLS alone: the ids a raw \`SELECT id\` returns as dazzle_app with the caller's session
+ *   context (CONTEXT_SQL, no app filter) equal the expected read ∪ list ids, and equal what
+ *   the app returned through list and read.
+ *
+ * The expectations below were computed by dazzle-gen at generation time with an evaluator of
+ * the access IR (permit/forbid, scope rules, FK paths, via junctions, three-valued logic) over
+ * the seed rows — not by running the compiled SQL — so this test fails when the SQL the app or
+ * the database enforces disagrees with the rules. Mutations are undone by re-seeding.
+ *
+ * Database: DATABASE_URL, else the embedded development server; a database
+ * \`<name>_rbac_<random>\` is created for the run and dropped afterwards. Seeding needs a
+ * superuser login (it disables triggers and FK checks while loading rows).
+ */`;
+
+const RUNNER = `
+const APP_ROOT = findAppRoot(__dirname);
+const quoteIdent = (name: string): string => \`"\${name.replace(/"/g, '""')}"\`;
+
+let embedded: EmbeddedDatabase | null = null;
+let adminUrl = "";
+let dbName = "";
+let rbacUrl = "";
+let admin: pg.Client | null = null;
+let database: Database | null = null;
+let server: http.Server | null = null;
+let baseUrl = "";
+const tokens = new Map<string, string>();
+
+async function seed(): Promise<void> {
+  const client = admin!;
+  await client.query("BEGIN");
+  try {
+    await client.query("SET LOCAL session_replication_role = replica");
+    await client.query(\`TRUNCATE \${SEED.map((t) => quoteIdent(t.table)).join(", ")}\`);
+    for (const t of SEED) {
+      if (t.rows.length === 0) continue;
+      const columns = Object.keys(t.rows[0]!).map(quoteIdent).join(", ");
+      await client.query(
+        \`INSERT INTO \${quoteIdent(t.table)} (\${columns}) SELECT \${columns} FROM json_populate_recordset(NULL::\${quoteIdent(t.table)}, $1)\`,
+        [JSON.stringify(t.rows)],
+      );
+    }
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK");
+    throw err;
+  }
+}
+
+/** Cases: per entity and caller, the list, each row's read, RLS, each row's update and delete, each create candidate. */
+const CASES = ENTITIES.reduce(
+  (n, e) => n + e.expectations.reduce((m, x) => m + 2 + Object.keys(x.read).length + Object.keys(x.update).length + Object.keys(x.delete).length + x.create.length, 0),
+  0,
+);
+
+before(async () => {
+  console.log(\`# rbac matrix cases: \${CASES}\`);
+  const config = loadConfig(process.env, APP_ROOT);
+  if (config.databaseUrl !== null) {
+    adminUrl = config.databaseUrl;
+  } else {
+    embedded = await startEmbedded(path.join(stateDir(APP_ROOT), "pg"));
+    adminUrl = embedded.url;
+  }
+  const url = new URL(adminUrl);
+  dbName = \`\${decodeURIComponent(url.pathname.slice(1)) || "postgres"}_rbac_\${randomBytes(4).toString("hex")}\`;
+  const creator = new pg.Client({ connectionString: adminUrl });
+  await creator.connect();
+  try {
+    await creator.query(\`CREATE DATABASE \${quoteIdent(dbName)}\`);
+  } finally {
+    await creator.end();
+  }
+  url.pathname = \`/\${encodeURIComponent(dbName)}\`;
+  rbacUrl = url.toString();
+  await migrateDatabase(rbacUrl, APP_ROOT);
+  admin = new pg.Client({ connectionString: rbacUrl });
+  await admin.connect();
+  await seed();
+  database = connect(rbacUrl);
+  const app = buildApp(database, config);
+  server = await new Promise<http.Server>((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  baseUrl = \`http://127.0.0.1:\${(server.address() as AddressInfo).port}\`;
+  for (const caller of CALLERS) {
+    if (caller.userId !== null) tokens.set(caller.name, await mintToken(config.jwtSecret, { userId: caller.userId, roles: caller.roles ?? [] }));
+  }
+});
+
+after(async () => {
+  if (server !== null) await new Promise<void>((resolve) => server!.close(() => resolve()));
+  if (database !== null) await database.close();
+  if (admin !== null) await admin.end();
+  if (dbName !== "") {
+    const dropper = new pg.Client({ connectionString: adminUrl });
+    await dropper.connect();
+    try {
+      await dropper.query(\`DROP DATABASE IF EXISTS \${quoteIdent(dbName)} WITH (FORCE)\`);
+    } finally {
+      await dropper.end();
+    }
+  }
+  if (embedded !== null) await embedded.stop();
+});
+
+async function call(caller: string, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const headers: Record<string, string> = {};
+  const token = tokens.get(caller);
+  if (token !== undefined) headers.authorization = \`Bearer \${token}\`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(baseUrl + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, json: text === "" ? null : (JSON.parse(text) as unknown) };
+}
+
+/** The ids RLS alone lets the caller SELECT: dazzle_app + the caller's context, no app filter. */
+async function rlsIds(table: string, caller: Caller): Promise<string[]> {
+  const client = admin!;
+  await client.query("BEGIN");
+  try {
+    await client.query(CONTEXT_SQL, [caller.userId ?? "", (caller.roles ?? []).join(",")]);
+    const { rows } = await client.query<{ id: string }>(\`SELECT id::text AS id FROM \${quoteIdent(table)}\`);
+    return rows.map((r) => r.id).sort();
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
+const rowsOf = (table: string) => SEED.find((t) => t.table === table)!.rows;
+
+for (const entity of ENTITIES) {
+  describe(entity.name, () => {
+    for (const expected of entity.expectations) {
+      const caller = CALLERS.find((c) => c.name === expected.caller)!;
+      const who = \`\${entity.name} as \${caller.name}\`;
+
+      test(\`list, read and RLS: \${caller.name}\`, async () => {
+        const list = await call(caller.name, "GET", \`/api/\${entity.route}?page_size=100\`);
+        assert.equal(list.status, expected.list.status, \`\${who}: list status\`);
+        const listed = list.status === 200 ? (list.json as { data: { id: string }[] }).data.map((r) => r.id).sort() : [];
+        assert.deepEqual(listed, expected.list.ids, \`\${who}: list ids\`);
+        const readable: string[] = [];
+        for (const [id, status] of Object.entries(expected.read)) {
+          const res = await call(caller.name, "GET", \`/api/\${entity.route}/\${id}\`);
+            assert.equal(res.status, status, \`\${who}: read \${id}\`);
+          if (res.status === 200) readable.push(id);
+        }
+        const rls = await rlsIds(entity.table, caller);
+        assert.deepEqual(rls, expected.rls, \`\${who}: rows visible through RLS alone\`);
+        const app = [...new Set([...listed, ...readable])].sort();
+        if (caller.userId !== null || expected.list.status !== 401 || expected.rls.length === 0) {
+          assert.deepEqual(rls, app, \`\${who}: RLS rows = app-layer rows (list ∪ read)\`);
+        }
+      });
+
+      test(\`update: \${caller.name}\`, async () => {
+        for (const [id, status] of Object.entries(expected.update)) {
+          const row = rowsOf(entity.table).find((r) => r.id === id)!;
+          const body = entity.updateColumn === null ? {} : { [entity.updateColumn]: row[entity.updateColumn] };
+          const res = await call(caller.name, "PATCH", \`/api/\${entity.route}/\${id}\`, body);
+            if (res.status < 300) await seed();
+          assert.equal(res.status, status, \`\${who}: update \${id}\`);
+        }
+      });
+
+      test(\`delete: \${caller.name}\`, async () => {
+        for (const [id, status] of Object.entries(expected.delete)) {
+          const res = await call(caller.name, "DELETE", \`/api/\${entity.route}/\${id}\`);
+            if (res.status < 300) await seed();
+          assert.equal(res.status, status, \`\${who}: delete \${id}\`);
+        }
+      });
+
+      test(\`create: \${caller.name}\`, async () => {
+        for (const [n, candidate] of entity.candidates.entries()) {
+          const res = await call(caller.name, "POST", \`/api/\${entity.route}\`, candidate);
+            if (res.status < 300) await seed();
+          assert.equal(res.status, expected.create[n], \`\${who}: create candidate \${n} \${JSON.stringify(res.json)}\`);
+        }
+      });
+    }
+  });
+}
+`;
+
+function entityLiteral(e: ReturnType<typeof buildRbacModel>["entities"][number]): string {
+  const { expectations, candidates, ...head } = e;
+  const h = JSON.stringify(head).slice(0, -1);
+  return [
+    `  ${h},`,
+    `    candidates: [\n${candidates.map((c) => `      ${JSON.stringify(c)},`).join("\n")}\n    ],`,
+    `    expectations: [\n${expectations.map((x) => `      ${JSON.stringify(x)},`).join("\n")}\n    ],`,
+    "  },",
+  ].join("\n");
+}
+
+export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile {
+  const model = buildRbacModel(app);
+  const data = [
+    "type Value = string | number | boolean | null;",
+    "interface Caller { readonly name: string; readonly userId: string | null; readonly roles: readonly string[] | null }",
+    "",
+    "/** Rows loaded into every table (columns as in the migration), parents and children alike. */",
+    `const SEED: readonly { table: string; rows: readonly Record<string, Value>[] }[] = [\n${model.seed
+      .map((t) => `  { table: ${JSON.stringify(t.table)}, rows: [\n${t.rows.map((r) => `    ${JSON.stringify(r)},`).join("\n")}\n  ] },`)
+      .join("\n")}\n];`,
+    "",
+    "/** Who calls: one principal per role, an unknown role, and anonymous (roles null: no token). */",
+    `const CALLERS: readonly Caller[] = [\n${model.callers.map((c) => `  ${JSON.stringify(c)},`).join("\n")}\n];`,
+    "",
+    "/** Expected outcomes, computed from the access IR over SEED by dazzle-gen. */",
+    `const ENTITIES: readonly {
+  name: string; table: string; route: string; updateColumn: string | null;
+  candidates: readonly Record<string, Value>[];
+  expectations: readonly {
+    caller: string; list: { status: number; ids: readonly string[] };
+    read: Record<string, number>; update: Record<string, number>; delete: Record<string, number>;
+    create: readonly number[]; rls: readonly string[];
+  }[];
+}[] = [
+${model.entities.map(entityLiteral).join("\n")}
+];`,
+  ].join("\n");
+  const imports = [
+    'import assert from "node:assert/strict";',
+    'import { randomBytes } from "node:crypto";',
+    'import type http from "node:http";',
+    'import type { AddressInfo } from "node:net";',
+    'import path from "node:path";',
+    'import { after, before, describe, test } from "node:test";',
+    'import pg from "pg";',
+    'import { buildApp } from "../src/generated/app";',
+    'import { CONTEXT_SQL } from "../src/generated/context";',
+    'import { mintToken } from "../src/generated/runtime/auth";',
+    'import { findAppRoot, loadConfig, stateDir } from "../src/generated/runtime/config";',
+    'import { connect, type Database } from "../src/generated/runtime/database";',
+    'import { startEmbedded, type EmbeddedDatabase } from "../src/generated/runtime/embedded";',
+    'import { migrateDatabase } from "../src/generated/runtime/migrate";',
+  ].join("\n");
+  const contents = `${tsHeader(ctx)}${DOC}\n${imports}\n\n${data}\n${RUNNER}`;
+  return { path: RBAC_TEST_PATH, contents, owner: "generator" };
+}

@@ -1,0 +1,515 @@
+/**
+ * The data of the generated RBAC matrix (emit-rbac-test.ts): seed rows for every table, the
+ * callers, and — for each entity × operation × caller — the expected outcome, computed here at
+ * generation time by an evaluator of the predicate IR written in TypeScript. The evaluator is
+ * independent of the SQL compiler (predicate.ts, scope-helper.ts): it walks the IR over the seed
+ * rows with SQL's three-valued logic, so a disagreement between the compiled SQL (app layer or
+ * RLS) and the IR makes the generated test fail.
+ *
+ * Seeding: every column of every table cycles through a small pool of values — the literals the
+ * rules compare it with, shared strings that principal attributes also take (so
+ * `current_user.attr` rules match some rows and not others), the ids of the referenced table for
+ * `ref` columns, every enum value, both booleans, NULL for optional columns — so each rule has
+ * rows inside and outside its scope. Rows that would break a unique constraint are dropped.
+ */
+import { OPERATIONS, type AppIR, type ComparisonOp, type EntityIR, type ExistsCheck, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate } from "../../ir/ir";
+import { assertNever } from "../sql/predicate";
+import { allowsAnonymous } from "./emit-access";
+
+export type Value = string | number | boolean | null;
+export type SeedRow = Record<string, Value>;
+
+export interface SeedTable {
+  readonly table: string;
+  readonly rows: readonly SeedRow[];
+}
+
+export interface RbacCaller {
+  readonly name: string;
+  /** null: no token (anonymous). */
+  readonly userId: string | null;
+  readonly roles: readonly string[] | null;
+}
+
+export interface CallerExpectation {
+  readonly caller: string;
+  /** list: status and exact ids (200 with [] when no rule matches). */
+  readonly list: { readonly status: number; readonly ids: readonly string[] };
+  /** per seeded row id: expected status. */
+  readonly read: Readonly<Record<string, number>>;
+  readonly update: Readonly<Record<string, number>>;
+  readonly delete: Readonly<Record<string, number>>;
+  /** per candidate index: expected status. */
+  readonly create: readonly number[];
+  /** ids RLS alone lets the caller SELECT (read ∪ list bodies). */
+  readonly rls: readonly string[];
+}
+
+export interface EntityMatrix {
+  readonly name: string;
+  readonly table: string;
+  readonly route: string;
+  /** The column PATCHed with its current value (a no-op change), or null when none fits. */
+  readonly updateColumn: string | null;
+  readonly candidates: readonly Record<string, Value>[];
+  readonly expectations: readonly CallerExpectation[];
+}
+
+export interface RbacModel {
+  readonly seed: readonly SeedTable[];
+  readonly callers: readonly RbacCaller[];
+  readonly entities: readonly EntityMatrix[];
+}
+
+const ROWS_PER_TABLE = 10;
+const CANDIDATES = 3;
+const STRINGS = ["alpha", "beta", "gamma"];
+export const UNKNOWN_ROLE = "rbac_unknown_role";
+
+/** Deterministic uuid: `<table-hash>-…-<index>`. */
+function uuidFor(table: string, index: number): string {
+  let h = 2166136261;
+  for (const ch of table) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  const hex = h.toString(16).padStart(8, "0");
+  return `${hex}-0000-4000-8000-${index.toString(16).padStart(12, "0")}`;
+}
+
+interface TableInfo {
+  readonly table: string;
+  readonly fields: readonly FieldIR[];
+  readonly entity: EntityIR | null;
+}
+
+function collectLiterals(app: AppIR): Map<string, LiteralValue[]> {
+  const out = new Map<string, LiteralValue[]>();
+  const add = (table: string, column: string, v: LiteralValue) => {
+    if (v === null) return;
+    const key = `${table}.${column}`;
+    const list = out.get(key) ?? [];
+    if (!list.includes(v)) list.push(v);
+    out.set(key, list);
+  };
+  for (const e of app.entities) {
+    const visit = (p: Predicate): void => {
+      switch (p.kind) {
+        case "column":
+          add(e.table, p.column, p.value);
+          return;
+        case "path":
+          if (p.value.kind === "literal") add(p.hops[p.hops.length - 1]!.table, p.column, p.value.value);
+          return;
+        case "and":
+        case "or":
+          p.children.forEach(visit);
+          return;
+        case "not":
+          visit(p.child);
+          return;
+        default:
+          return;
+      }
+    };
+    for (const r of e.access.scope ?? []) visit(r.predicate);
+  }
+  return out;
+}
+
+function truncate(s: string, field: FieldIR): string {
+  return field.type.kind === "str" ? s.slice(0, Math.max(1, field.type.maxLength)) : s;
+}
+
+function pool(info: TableInfo, field: FieldIR, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[]): Value[] {
+  const lits = (literals.get(`${info.table}.${field.column}`) ?? []) as Value[];
+  const t = field.type;
+  let values: Value[];
+  switch (t.kind) {
+    case "ref":
+      values = [...(ids.get(t.table) ?? [])];
+      break;
+    case "uuid":
+      values = [...principalIds];
+      break;
+    case "enum":
+      values = [...t.values];
+      break;
+    case "bool":
+      values = [true, false];
+      break;
+    case "int": {
+      const nums = lits.filter((v): v is number => typeof v === "number");
+      values = [...new Set([...nums.flatMap((n) => [n, n + 1, n - 1]), 1, 2, 3])];
+      break;
+    }
+    case "date":
+      values = [...lits, "2026-01-15", "2026-06-15"];
+      break;
+    case "datetime":
+      values = [...lits, "2026-01-15T10:00:00.000Z", "2026-06-15T10:00:00.000Z"];
+      break;
+    case "email":
+      values = [...lits, "ann@example.com", "bob@example.com", "cat@example.com"];
+      break;
+    case "str":
+    case "text":
+      values = [...new Set([...lits.map(String), ...STRINGS].map((s) => truncate(s, field)))];
+      break;
+    default: {
+      // Types without access rules of their own: one plausible value each.
+      const k = (t as { kind: string }).kind;
+      const c = (t as { currency?: string }).currency;
+      const sample: Record<string, Value> = { decimal: "12.50", float: 1.5, url: "https://example.com/a", slug: "alpha", timezone: "UTC", json: "x", file: "file.txt", moneyMinor: "1250", moneyCurrency: c ?? "EUR" };
+      values = [...lits, sample[k] ?? "x"];
+    }
+  }
+  values = [...new Set(values)];
+  if (!field.required) values.push(null);
+  return values;
+}
+
+/** Makes a unique column's value distinct per row. */
+function uniqueValue(field: FieldIR, v: Value, i: number): Value {
+  if (v === null) return v;
+  switch (field.type.kind) {
+    case "str":
+    case "text": {
+      const suffix = `${i}`;
+      const base = String(v);
+      return field.type.kind === "str" ? base.slice(0, Math.max(0, field.type.maxLength - suffix.length)) + suffix : base + suffix;
+    }
+    case "email":
+      return `u${i}.${String(v)}`;
+    case "int":
+      return 1000 + i;
+    default:
+      return v;
+  }
+}
+
+function tablesOf(app: AppIR): TableInfo[] {
+  const out: TableInfo[] = app.entities.map((e) => ({ table: e.table, fields: e.fields, entity: e }));
+  if (app.principal.entity === null) {
+    const f = (name: string, type: FieldIR["type"], serverManaged: boolean): FieldIR => ({
+      name, column: name, type, required: true, unique: name !== "id", default: null, serverManaged, autoUpdate: false, indexed: false,
+    });
+    out.unshift({ table: app.principal.table, entity: null, fields: [f("id", { kind: "uuid" }, true), f("email", { kind: "email" }, false)] });
+  }
+  return out;
+}
+
+function principalTable(app: AppIR): string {
+  return app.principal.entity === null ? app.principal.table : app.entities.find((e) => e.name === app.principal.entity)!.table;
+}
+
+function rowFor(info: TableInfo, i: number, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[], id: string): SeedRow {
+  const row: SeedRow = {};
+  info.fields.forEach((field, k) => {
+    if (field.column === "id") {
+      row.id = id;
+      return;
+    }
+    const values = pool(info, field, literals, ids, principalIds);
+    if (values.length === 0) {
+      row[field.column] = null;
+      return;
+    }
+    // Unique columns and refs cycle without offset (distinct parents first); others are staggered.
+    const v = values[(field.unique ? i : i + Math.floor(i / values.length) * k) % values.length]!;
+    row[field.column] = field.unique ? uniqueValue(field, v, i) : v;
+  });
+  return row;
+}
+
+/** Drops rows that repeat a unique key (single unique columns and `unique` index lines). */
+function dedupe(info: TableInfo, rows: SeedRow[]): SeedRow[] {
+  const keys: string[][] = info.fields.filter((f) => f.unique && f.column !== "id").map((f) => [f.column]);
+  for (const ix of info.entity?.rules?.indexes ?? []) if (ix.unique) keys.push([...ix.columns]);
+  const seen = keys.map(() => new Set<string>());
+  return rows.filter((row) => {
+    const ks = keys.map((cols) => (cols.some((c) => row[c] === null || row[c] === undefined) ? null : JSON.stringify(cols.map((c) => row[c]))));
+    if (ks.some((k, n) => k !== null && seen[n]!.has(k))) return false;
+    ks.forEach((k, n) => k !== null && seen[n]!.add(k));
+    return true;
+  });
+}
+
+// ── the evaluator (three-valued, like SQL) ──────────────────────────────────────────────────
+
+type Tri = boolean | null;
+
+function compare(a: Value, op: ComparisonOp, b: Value): Tri {
+  if (a === null || b === null) return null;
+  switch (op) {
+    case "=":
+      return a === b;
+    case "!=":
+      return a !== b;
+    case "<":
+      return a < b;
+    case "<=":
+      return a <= b;
+    case ">":
+      return a > b;
+    case ">=":
+      return a >= b;
+    default:
+      return assertNever(op);
+  }
+}
+
+const and3 = (xs: Tri[]): Tri => (xs.includes(false) ? false : xs.includes(null) ? null : true);
+const or3 = (xs: Tri[]): Tri => (xs.includes(true) ? true : xs.includes(null) ? null : false);
+const not3 = (x: Tri): Tri => (x === null ? null : !x);
+
+/** `x IN (set)` / `(x, y) IN (set)` with SQL semantics; the set never holds NULLs. */
+function inSet(tuple: Value[], set: Value[][]): Tri {
+  return or3(set.map((s) => and3(tuple.map((v, k) => compare(v, "=", s[k]!)))));
+}
+
+export class Evaluator {
+  private readonly byTable = new Map<string, SeedRow[]>();
+  private readonly principalRows: Map<string, SeedRow>;
+
+  constructor(private readonly app: AppIR, seed: readonly SeedTable[]) {
+    for (const t of seed) this.byTable.set(t.table, [...t.rows]);
+    this.principalRows = new Map((this.byTable.get(principalTable(app)) ?? []).map((r) => [r.id as string, r]));
+  }
+
+  rows(table: string): SeedRow[] {
+    return this.byTable.get(table) ?? [];
+  }
+
+  /** `current_user[.attr]` for a caller: NULL when unset or unresolvable. */
+  userValue(caller: RbacCaller, attr: string): Value {
+    if (caller.userId === null) return null;
+    if (attr === "id") return caller.userId;
+    const a = this.app.principal.attributes.find((x) => x.name === attr);
+    const row = this.principalRows.get(caller.userId);
+    return a === undefined || row === undefined ? null : (row[a.column] ?? null);
+  }
+
+  permit(e: PermitExpr, caller: RbacCaller): boolean {
+    switch (e.kind) {
+      case "role":
+        return (caller.roles ?? []).includes(e.role);
+      case "authenticated":
+        return caller.userId !== null;
+      case "anyone":
+        return true;
+      case "never":
+        return false;
+      case "and":
+        return e.children.every((c) => this.permit(c, caller));
+      case "or":
+        return e.children.some((c) => this.permit(c, caller));
+      case "not":
+        return !this.permit(e.child, caller);
+      default:
+        return assertNever(e);
+    }
+  }
+
+  private pathIds(p: PathCheck, value: Value): Set<Value> {
+    let ids: Set<Value> | null = null;
+    for (let k = p.hops.length - 1; k >= 0; k--) {
+      const rows = this.rows(p.hops[k]!.table);
+      const prev: Set<Value> | null = ids;
+      const match = (r: SeedRow): boolean => {
+        if (prev === null) {
+          const v = r[p.column] ?? null;
+          if (p.value.kind === "literal" && p.value.value === null) return p.op === "!=" ? v !== null : v === null;
+          return compare(v, p.op, value) === true;
+        }
+        const v = r[p.hops[k + 1]!.column] ?? null;
+        return v !== null && prev.has(v);
+      };
+      ids = new Set(rows.filter(match).map((r) => r.id ?? null));
+    }
+    return ids ?? new Set();
+  }
+
+  private follow(start: SeedRow, path: { hops: readonly { column: string; table: string }[]; column: string }): Value | undefined {
+    let row: SeedRow | undefined = start;
+    for (const hop of path.hops) {
+      const id: Value = row[hop.column] ?? null;
+      if (id === null) return undefined;
+      row = this.rows(hop.table).find((r) => r.id === id);
+      if (row === undefined) return undefined;
+    }
+    return row[path.column] ?? null;
+  }
+
+  private exists(e: ExistsCheck, row: SeedRow, caller: RbacCaller): Tri {
+    const values = e.principalBindings.map((b) => this.userValue(caller, b.attr));
+    if (values.some((v) => v === null)) return null;
+    const set: Value[][] = [];
+    for (const j of this.rows(e.junction.table)) {
+      const selected = e.entityBindings.map((b) => this.follow(j, b.path));
+      if (selected.some((v) => v === undefined || v === null)) continue;
+      const principalOk = e.principalBindings.every((b, i) => {
+        const v = this.follow(j, b.path);
+        return v !== undefined && compare(v, b.op, values[i]!) === true;
+      });
+      const nullOk = e.nullBindings.every((b) => {
+        const v = this.follow(j, b.path);
+        return v !== undefined && (b.op === "=" ? v === null : v !== null);
+      });
+      if (principalOk && nullOk) set.push(selected as Value[]);
+    }
+    const test = inSet(e.entityBindings.map((b) => row[b.column] ?? null), set);
+    return e.negated ? not3(test) : test;
+  }
+
+  predicate(p: Predicate, row: SeedRow, caller: RbacCaller): Tri {
+    switch (p.kind) {
+      case "true":
+        return true;
+      case "false":
+        return false;
+      case "column": {
+        const v = row[p.column] ?? null;
+        if (p.value === null) return p.op === "!=" ? v !== null : v === null;
+        return compare(v, p.op, p.value);
+      }
+      case "userAttr":
+        return compare(row[p.column] ?? null, p.op, this.userValue(caller, p.attr));
+      case "path": {
+        const value = p.value.kind === "userAttr" ? this.userValue(caller, p.value.attr) : p.value.value;
+        if (p.value.kind === "userAttr" && value === null) return null;
+        const ids = this.pathIds(p, value);
+        return inSet([row[p.hops[0]!.column] ?? null], [...ids].map((id) => [id]));
+      }
+      case "exists":
+        return this.exists(p, row, caller);
+      case "and":
+        return and3(p.children.map((c) => this.predicate(c, row, caller)));
+      case "or":
+        return or3(p.children.map((c) => this.predicate(c, row, caller)));
+      case "not":
+        return not3(this.predicate(p.child, row, caller));
+      default:
+        return assertNever(p);
+    }
+  }
+
+  allowed(e: EntityIR, op: Operation, caller: RbacCaller): boolean {
+    return this.permit(e.access.permit[op], caller) && !this.permit(e.access.forbid[op], caller);
+  }
+
+  /** null: no matching rule (deny); otherwise whether the row is in op's scope. */
+  inScope(e: EntityIR, op: Operation, row: SeedRow, caller: RbacCaller): boolean | null {
+    const scope = e.access.scope;
+    if (scope === null) return true;
+    const roles = caller.roles ?? [];
+    const matching = scope.filter((r) => r.operation === op && (r.roles === "*" || r.roles.some((x) => roles.includes(x))));
+    if (matching.length === 0) return null;
+    return or3(matching.map((r) => this.predicate(r.predicate, row, caller))) === true;
+  }
+
+  /** What RLS alone admits for op (permit AND NOT forbid AND scope). */
+  admits(e: EntityIR, op: Operation, row: SeedRow, caller: RbacCaller): boolean {
+    return this.allowed(e, op, caller) && this.inScope(e, op, row, caller) === true;
+  }
+}
+
+// ── the model ───────────────────────────────────────────────────────────────────────────────
+
+function callersOf(app: AppIR, userIds: string[]): RbacCaller[] {
+  // Two principals per role: the first user row (whose attributes take the first value of each
+  // pool, like the first rows of every table) and one of its own, so rules match for some callers.
+  const callers: RbacCaller[] = app.roles.flatMap((role, i) => [
+    { name: role, userId: userIds[0]!, roles: [role] },
+    { name: `${role} (2)`, userId: userIds[(i + 1) % userIds.length]!, roles: [role] },
+  ]);
+  callers.push({ name: "(unknown role)", userId: userIds[app.roles.length % userIds.length]!, roles: [UNKNOWN_ROLE] });
+  callers.push({ name: "(anonymous)", userId: null, roles: null });
+  return callers;
+}
+
+function pickUpdateColumn(e: EntityIR): string | null {
+  const state = e.rules?.stateMachine?.field;
+  const ok = e.fields.filter((f) => !f.serverManaged && f.column !== "id" && f.name !== state && f.column !== state);
+  return (ok.find((f) => f.type.kind !== "ref" && !f.unique) ?? ok[0])?.column ?? null;
+}
+
+export function buildRbacModel(app: AppIR): RbacModel {
+  const literals = collectLiterals(app);
+  const infos = tablesOf(app);
+  const ptable = principalTable(app);
+  const count = (t: string) => (t === ptable ? Math.max(ROWS_PER_TABLE, app.roles.length + 2) : ROWS_PER_TABLE);
+  const ids = new Map(infos.map((t) => [t.table, Array.from({ length: count(t.table) }, (_, i) => uuidFor(t.table, i + 1))]));
+  const principalIds = ids.get(ptable)!;
+  const seed: SeedTable[] = infos.map((info) => ({
+    table: info.table,
+    rows: dedupe(info, ids.get(info.table)!.map((id, i) => rowFor(info, i, literals, ids, principalIds, id))),
+  }));
+  // Refs to rows dropped by dedupe would break their FK: point them at surviving rows or drop.
+  const alive = new Map(seed.map((t) => [t.table, new Set(t.rows.map((r) => r.id))]));
+  const fixed: SeedTable[] = seed.map((t, n) => {
+    const info = infos[n]!;
+    const rows = t.rows.filter((r) => info.fields.every((f) => f.type.kind !== "ref" || r[f.column] === null || alive.get(f.type.table)!.has(r[f.column]!)));
+    return { table: t.table, rows };
+  });
+  const aliveUsers = fixed.find((t) => t.table === ptable)!.rows.map((r) => r.id as string);
+  const callers = callersOf(app, aliveUsers);
+  const ev = new Evaluator(app, fixed);
+  const referenced = new Set<Value>();
+  for (const [n, t] of fixed.entries()) {
+    for (const f of infos[n]!.fields) {
+      // A cascading or nulling FK does not block the delete (DSL.md §4.6); NO ACTION and RESTRICT do.
+      const onDelete = (f as { onDelete?: string }).onDelete;
+      if (f.type.kind !== "ref" || onDelete === "cascade" || onDelete === "set null") continue;
+      for (const r of t.rows) if (r[f.column] !== null) referenced.add(r[f.column]!);
+    }
+  }
+
+  const entities: EntityMatrix[] = [];
+  for (const [n, info] of infos.entries()) {
+    const e = info.entity;
+    if (e === null || !e.access.exposed) continue;
+    const rows = fixed[n]!.rows;
+    const candidates = Array.from({ length: CANDIDATES }, (_, k) => {
+      const row = rowFor(info, rows.length + 20 + k, literals, ids, principalIds, uuidFor(info.table, 9000 + k));
+      const body: Record<string, Value> = {};
+      for (const f of e.fields) if (!f.serverManaged && f.column !== "id" && row[f.column] !== null) body[f.column] = row[f.column]!;
+      return body;
+    });
+    const candidateRow = (body: Record<string, Value>): SeedRow => {
+      const row: SeedRow = {};
+      for (const f of e.fields) row[f.column] = body[f.column] ?? (f.default?.kind === "literal" ? f.default.value : null);
+      return row;
+    };
+    const expectations = callers.map((caller): CallerExpectation => {
+      const gate = (op: Operation): number | null => {
+        if (caller.userId === null && !allowsAnonymous(e.access.permit[op])) return 401;
+        return ev.allowed(e, op, caller) ? null : 403;
+      };
+      const visible = (row: SeedRow) => ev.admits(e, "read", row, caller) || ev.admits(e, "list", row, caller);
+      const listGate = gate("list");
+      const list = listGate !== null
+        ? { status: listGate, ids: [] }
+        : { status: 200, ids: rows.filter((r) => ev.inScope(e, "list", r, caller) === true).map((r) => r.id as string).sort() };
+      const perRow = (op: Operation, ok: number, extra: (r: SeedRow) => number | null = () => null): Record<string, number> => {
+        const out: Record<string, number> = {};
+        for (const r of rows) {
+          const g = gate(op);
+          out[r.id as string] = g ?? (ev.inScope(e, op, r, caller) === true && visible(r) ? (extra(r) ?? ok) : 404);
+        }
+        return out;
+      };
+      const createGate = gate("create");
+      return {
+        caller: caller.name,
+        list,
+        read: perRow("read", 200),
+        update: perRow("update", 200),
+        delete: perRow("delete", 204, (r) => (referenced.has(r.id!) ? 409 : null)),
+        create: candidates.map((c) => createGate ?? (ev.inScope(e, "create", candidateRow(c), caller) === true ? 201 : 403)),
+        rls: rows.filter(visible).map((r) => r.id as string).sort(),
+      };
+    });
+    entities.push({ name: e.name, table: e.table, route: e.route, updateColumn: pickUpdateColumn(e), candidates, expectations });
+  }
+  return { seed: fixed, callers, entities };
+}
+
+export { OPERATIONS };
