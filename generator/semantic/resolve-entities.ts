@@ -324,6 +324,8 @@ function resolveDefault(value: DefaultValue, type: ResolvedType, diagnostics: Di
       if (type.kind === "slug" && !(/^[a-z0-9]+(-[a-z0-9]+)*$/.test(text) && text.length >= 3 && text.length <= 40)) {
         return bad(`default \`${text}\` is not a slug (3 to 40 of a-z, 0-9 and single dashes)`);
       }
+      if (type.kind === "url" && !/^https?:\/\/[^\s/]+\S*$/i.test(text)) return bad(`default \`${text}\` is not an absolute http(s) URL`);
+      if (type.kind === "timezone" && !isTimeZone(text)) return bad(`default \`${text}\` is not an IANA time-zone name`);
       return { kind: "literal", value: text };
     }
     case "number":
@@ -375,4 +377,14 @@ function numberDefault(text: string, type: ResolvedType, bad: (message: string) 
     if (intDigits > type.precision - type.scale) return bad(`\`${text}\` does not fit decimal(${type.precision},${type.scale})`);
   }
   return { kind: "number", text };
+}
+
+function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -10,6 +10,7 @@
  * ```
  */
 import type { EntityIR, FieldIR } from "../../ir/ir";
+import { uniqueColumns } from "./emit-tables";
 import { objectName } from "./object-name";
 import { quoteIdent } from "./quote";
 import { sqlSection } from "./sql-section";
@@ -22,7 +23,7 @@ export function emitIndexes(entities: readonly EntityIR[]): string | null {
       const name = objectName("ix", e.table, f.column);
       statements.push(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)});`);
     }
-    const single = new Set(e.fields.filter((f) => needsIndex(f) || f.unique || f.column === "id").map((f) => f.column));
+    const single = new Set(e.fields.filter((f) => needsIndex(f) || leadsUnique(f) || f.column === "id").map((f) => f.column));
     for (const index of e.rules?.indexes ?? []) {
       if (index.unique || (index.columns.length === 1 && single.has(index.columns[0]!))) continue;
       const name = objectName("ix", e.table, ...index.columns);
@@ -33,6 +34,11 @@ export function emitIndexes(entities: readonly EntityIR[]): string | null {
 }
 
 function needsIndex(f: FieldIR): boolean {
-  if (f.column === "id" || f.unique) return false;
+  if (f.column === "id" || leadsUnique(f)) return false;
   return f.indexed || f.type.kind === "ref";
+}
+
+/** The field's own unique constraint starts with its column (a money unique starts with the currency). */
+function leadsUnique(f: FieldIR): boolean {
+  return uniqueColumns(f)?.[0] === f.column;
 }

@@ -53,8 +53,9 @@ function columnDefinition(f: FieldIR): string {
 function fieldConstraints(table: string, f: FieldIR): string[] {
   const col = quoteIdent(f.column);
   const out: string[] = [];
-  if (f.unique && f.column !== "id") {
-    out.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, f.column))} UNIQUE (${col})`);
+  const unique = uniqueColumns(f);
+  if (unique !== null) {
+    out.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...unique))} UNIQUE (${unique.map(quoteIdent).join(", ")})`);
   }
   if (f.type.kind === "str") {
     const name = objectName("ck", table, f.column, "len");
@@ -77,12 +78,21 @@ function fieldConstraints(table: string, f: FieldIR): string[] {
 }
 
 /**
+ * The columns of a field's own `unique` (null without one): the column, or for `money` the pair
+ * `(<f>_currency, <f>_minor)`, as a `unique` line naming the field gives (DSL.md §4.7).
+ */
+export function uniqueColumns(f: FieldIR): string[] | null {
+  if (!f.unique || f.column === "id" || f.type.kind === "moneyCurrency") return null;
+  return f.type.kind === "moneyMinor" ? [`${f.name}_currency`, f.column] : [f.column];
+}
+
+/**
  * The `unique a, b` lines as column lists (DSL.md §4.7), without those a column's own `unique`
  * already gives.
  */
 export function uniqueLines(fields: readonly FieldIR[], indexes: readonly IndexIR[]): string[][] {
-  const single = new Set(fields.filter((f) => f.unique || f.column === "id").map((f) => f.column));
-  return indexes.filter((i) => i.unique && !(i.columns.length === 1 && single.has(i.columns[0]!))).map((i) => [...i.columns]);
+  const taken = new Set(["id", ...fields.flatMap((f) => uniqueColumns(f)?.join() ?? [])]);
+  return indexes.filter((i) => i.unique && !taken.has(i.columns.join())).map((i) => [...i.columns]);
 }
 
 /** `pii(…)` (METADATA) as a column comment, e.g. `pii: category=contact, sensitivity=high`. */

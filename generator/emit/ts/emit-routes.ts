@@ -27,7 +27,7 @@
  */
 import type { AppIR, EntityIR, FieldIR } from "../../ir/ir";
 import { columnType } from "../../ir/column-type";
-import { uniqueLines } from "../sql/emit-tables";
+import { uniqueColumns, uniqueLines } from "../sql/emit-tables";
 import { objectName } from "../sql/object-name";
 import type { EmitContext, GeneratedFile } from "../types";
 import { byCodeUnit } from "../types";
@@ -65,9 +65,8 @@ function constraintFields(entity: EntityIR): [string, string, string][] {
     if (f.type.kind === "ref") {
       out.push([objectName("fk", entity.table, f.column), f.column, `must reference an existing ${f.type.entity}`]);
     }
-    if (f.unique && f.column !== "id") {
-      out.push([objectName("uq", entity.table, f.column), f.column, "is already taken"]);
-    }
+    const unique = uniqueColumns(f);
+    if (unique !== null) out.push([objectName("uq", entity.table, ...unique), f.column, "is already taken"]);
   }
   for (const columns of uniqueLines(entity.fields, entity.rules?.indexes ?? [])) {
     const message = columns.length === 1 ? "is already taken" : `is already taken with the same ${columns.slice(1).join(", ")}`;

@@ -51,6 +51,8 @@ export interface EntityMatrix {
   readonly route: string;
   /** The column PATCHed with its current value (a no-op change), or null when none fits. */
   readonly updateColumn: string | null;
+  /** Some FK to this table cascades or nulls on delete: undo a delete by re-seeding everything. */
+  readonly cascades: boolean;
   readonly candidates: readonly Record<string, Value>[];
   readonly expectations: readonly CallerExpectation[];
 }
@@ -66,12 +68,13 @@ const CANDIDATES = 3;
 const STRINGS = ["alpha", "beta", "gamma"];
 export const UNKNOWN_ROLE = "rbac_unknown_role";
 
-/** Deterministic uuid: `<table-hash>-…-<index>`. */
-function uuidFor(table: string, index: number): string {
-  let h = 2166136261;
-  for (const ch of table) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-  const hex = h.toString(16).padStart(8, "0");
-  return `${hex}-0000-4000-8000-${index.toString(16).padStart(12, "0")}`;
+/**
+ * Deterministic uuid of the `index`-th row, the same in every table: row n of any table that
+ * references the principal by another entity (a `Member` whose id is the user's, DZ3014) then
+ * matches `current_user` for user n.
+ */
+function uuidFor(_table: string, index: number): string {
+  return `d2a00000-0000-4000-8000-${index.toString(16).padStart(12, "0")}`;
 }
 
 interface TableInfo {
@@ -458,7 +461,7 @@ export function buildRbacModel(app: AppIR): RbacModel {
       // A cascading or nulling FK does not block the delete (DSL.md §4.6); NO ACTION and RESTRICT do.
       const onDelete = (f as { onDelete?: string }).onDelete;
       if (f.type.kind !== "ref" || onDelete === "cascade" || onDelete === "set null") continue;
-      for (const r of t.rows) if (r[f.column] !== null) referenced.add(r[f.column]!);
+      for (const r of t.rows) if (r[f.column] !== null) referenced.add(`${f.type.table}:${String(r[f.column])}`);
     }
   }
 
@@ -502,12 +505,13 @@ export function buildRbacModel(app: AppIR): RbacModel {
         list,
         read: perRow("read", 200),
         update: perRow("update", 200),
-        delete: perRow("delete", 204, (r) => (referenced.has(r.id!) ? 409 : null)),
+        delete: perRow("delete", 204, (r) => (referenced.has(`${info.table}:${String(r.id)}`) ? 409 : null)),
         create: candidates.map((c) => createGate ?? (ev.inScope(e, "create", candidateRow(c), caller) === true ? 201 : 403)),
         rls: rows.filter(visible).map((r) => r.id as string).sort(),
       };
     });
-    entities.push({ name: e.name, table: e.table, route: e.route, updateColumn: pickUpdateColumn(e), candidates, expectations });
+    const cascades = infos.some((t) => t.fields.some((f) => f.type.kind === "ref" && f.type.table === e.table && (f as { onDelete?: string }).onDelete !== undefined && (f as { onDelete?: string }).onDelete !== "restrict"));
+    entities.push({ name: e.name, table: e.table, route: e.route, updateColumn: pickUpdateColumn(e), cascades, candidates, expectations });
   }
   return { seed: fixed, callers, entities };
 }

@@ -251,7 +251,8 @@ export const timezone: Check<string> = (value) => {
 
 /**
  * \`json\`: any JSON value, passed on as its JSON text: node-postgres would turn a JS array
- * into a PostgreSQL array literal and a bare string into unquoted text.
+ * into a PostgreSQL array literal and a bare string into unquoted text. A top-level JSON null is
+ * SQL NULL (the body reader handles it before this check), so a row never holds a JSON \`null\`.
  */
 export const json: Check<string> = (value) => {
   const text = JSON.stringify(value);

@@ -88,6 +88,17 @@ describe("modifiers (DSL.md §4.4)", () => {
     ]);
   });
 
+  test("`unique` on money is UNIQUE (currency, minor); url and timezone text defaults are checked (DZ4003)", () => {
+    expect(tableSql("  m: money unique indexed\n").filter((l) => l.includes("UNIQUE"))).toEqual(['  CONSTRAINT "uq_item_m_currency_m_minor" UNIQUE ("m_currency", "m_minor"),']);
+    expect(emitIndexes(ir("  m: money unique indexed\n").entities)!.split("\n").filter((l) => l.startsWith("CREATE"))).toEqual([
+      'CREATE INDEX "ix_item_m_minor" ON "item" ("m_minor");',
+    ]);
+    expect(codes(entity('  a: url = "example.com"\n  b: timezone = "Mars/Base"\n  c: timezone = "America/New_York"\n  d: url = "https://x.org/a"\n'))).toEqual([
+      "DZ4003 3:12 default `example.com` is not an absolute http(s) URL",
+      "DZ4003 4:17 default `Mars/Base` is not an IANA time-zone name",
+    ]);
+  });
+
   test("`unique?` is `unique`; `indexed` gives ix_<t>_<col>; pii becomes COMMENT ON COLUMN", () => {
     const app = ir("  a: str(9) unique?\n  b: int indexed\n  c: money indexed\n  d: email pii(category=contact)\n");
     expect(tableSql("  a: str(9) unique?\n  b: int indexed\n  d: email pii(category=contact)\n")).toEqual([
