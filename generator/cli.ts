@@ -8,11 +8,14 @@
  *   dazzle-gen <spec> --emit ast|ir               print a stage as stable JSON
  */
 import path from "node:path";
-import { analyze, emit, InternalDiagnostics } from "./compile";
+import { analyze, emitApp, InternalDiagnostics } from "./compile";
+import { diagnostic } from "./diagnostics/codes";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic";
 import { renderDiagnostics } from "./diagnostics/render";
 import { InputError, readProject, type ProjectInput } from "./read-project";
-import { sha256, writeOutput, type PlannedChange } from "./write/write-output";
+import type { PreviousSchema } from "./emit/sql/emit-migrations";
+import { parseSnapshot } from "./emit/sql/schema-snapshot";
+import { committedMigrations, migrationHash, readLock, sha256, writeOutput, type PlannedChange } from "./write/write-output";
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -20,14 +23,15 @@ export interface Io {
 }
 
 const USAGE = `usage:
-  dazzle-gen <spec.dz | project-dir> -o <out-dir> [--force] [--dry-run] [--check]
+  dazzle-gen <spec.dz | project-dir> -o <out-dir> [--force] [--dry-run] [--check] [--allow-destructive]
   dazzle-gen check <spec.dz | project-dir>
   dazzle-gen <spec.dz | project-dir> --emit ast|ir [--spans]
 options:
   --principal=<Entity>   the entity current_user stands for (default: auth_identity, else User)
   --deny-warnings        treat warnings as errors
   --force                overwrite generated files that were edited by hand
-  --dry-run              print what would change, write nothing
+  --dry-run              print what would change and the planned migration, write nothing
+  --allow-destructive    generate a migration that drops tables/columns or narrows types
   --check                exit 1 when the output directory is not up to date
 `;
 
@@ -42,12 +46,13 @@ interface Args {
   force: boolean;
   dryRun: boolean;
   checkOutput: boolean;
+  allowDestructive: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Args | "help" | "version" {
-  const args: Args = { command: "generate", input: "", out: null, emit: null, spans: false, principal: undefined, denyWarnings: false, force: false, dryRun: false, checkOutput: false };
+  const args: Args = { command: "generate", input: "", out: null, emit: null, spans: false, principal: undefined, denyWarnings: false, force: false, dryRun: false, checkOutput: false, allowDestructive: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -74,6 +79,7 @@ function parseArgs(argv: readonly string[]): Args | "help" | "version" {
       case "--force": args.force = true; break;
       case "--dry-run": args.dryRun = true; break;
       case "--check": args.checkOutput = true; break;
+      case "--allow-destructive": args.allowDestructive = true; break;
       default:
         if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         positional.push(a);
@@ -102,6 +108,7 @@ export function version(): string {
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === "explain") return (require("./explain") as typeof import("./explain")).explainMain(argv.slice(1), io);
   let args: Args | "help" | "version";
   try {
     args = parseArgs(argv);
@@ -162,10 +169,54 @@ function run(args: Args, io: Io): number {
 function generate(args: Args, input: ProjectInput, ir: NonNullable<ReturnType<typeof analyze>["ir"]>, io: Io): number {
   const { readTemplates } = require("./write/read-templates") as typeof import("./write/read-templates");
   const ctx = { specName: input.specName, generatorVersion: version(), templates: readTemplates() };
-  const files = emit(ir, ctx);
-  const specHash = sha256(input.files.map((f) => `${f.path}\n${f.text}`).join("\0"));
   const out = args.out!;
-  const result = writeOutput(out, files, { generator: { name: "dazzle-gen", version: ctx.generatorVersion }, specHash }, {
+  const previous = previousSchema(out);
+  if (previous === "corrupt") {
+    io.stderr(
+      renderDiagnostics(
+        [
+          diagnostic("DZ5004", `${out} has committed migrations but dazzle.lock.json holds no readable schema snapshot`, undefined, {
+            help: "restore dazzle.lock.json from version control; without the snapshot the next migration cannot be computed",
+          }),
+        ],
+        new Map(),
+      ),
+    );
+    io.stderr(`dazzle-gen: refusing to write ${out}; nothing was changed\n`);
+    return 1;
+  }
+  let emitted = emitApp(ir, ctx, previous, { allowDestructive: args.allowDestructive });
+  if (previous === null && committedMigrations(out).length > 0) {
+    // A lock written before snapshots existed: accepted when the history is exactly today's initial migration.
+    const initial = emitted.migrations.files[0]!;
+    const onDisk = committedMigrations(out);
+    const { readFileSync } = require("node:fs") as typeof import("node:fs");
+    if (onDisk.length !== 1 || `migrations/committed/${onDisk[0]}` !== initial.path || readFileSync(path.join(out, initial.path), "utf8") !== initial.contents) {
+      io.stderr(
+        renderDiagnostics(
+          [diagnostic("DZ5004", `${out} has committed migrations but dazzle.lock.json holds no schema snapshot`, undefined, { help: "restore dazzle.lock.json from version control" })],
+          new Map(),
+        ),
+      );
+      io.stderr(`dazzle-gen: refusing to write ${out}; nothing was changed\n`);
+      return 1;
+    }
+    emitted = { files: emitted.files.filter((f) => f.path !== initial.path), migrations: { ...emitted.migrations, files: [] } };
+  }
+  const { files, migrations } = emitted;
+  const hints = migrations.warnings.map((w) => diagnostic("DZ5005", w, undefined, { help: "renames (`was:`) are not generated yet; the data of the dropped one is lost" }));
+  const refused = migrations.steps.filter((s) => s.refusal !== undefined);
+  if (refused.length > 0 && !args.allowDestructive) {
+    const ds = refused.map((s) => diagnostic(s.refusal!, `destructive schema change: ${s.description}`, undefined, { notes: [{ message: s.sql.split("\n").join(" ") }] }));
+    io.stderr(renderDiagnostics([...ds, ...hints], new Map()));
+    io.stderr(`dazzle-gen: refusing to write ${out}; nothing was changed (pass --allow-destructive to generate these steps; the migration will say so)\n`);
+    return 1;
+  }
+  if (hints.length > 0) io.stderr(renderDiagnostics(hints, new Map()));
+  // Committed migrations already on disk count among the app's files in the summary line.
+  const kept = committedMigrations(out).filter((f) => !files.some((g) => g.path === `migrations/committed/${f}`)).length;
+  const specHash = sha256(input.files.map((f) => `${f.path}\n${f.text}`).join("\0"));
+  const result = writeOutput(out, files, { generator: { name: "dazzle-gen", version: ctx.generatorVersion }, specHash, schema: migrations.snapshot }, {
     force: args.force,
     dryRun: args.dryRun || args.checkOutput,
   });
@@ -184,10 +235,32 @@ function generate(args: Args, input: ProjectInput, ir: NonNullable<ReturnType<ty
   }
   if (args.dryRun) {
     io.stdout(changed.length === 0 ? "nothing to change\n" : describe(changed));
+    if (previous !== null) {
+      for (const f of migrations.files) io.stdout(`\nplanned migration ${f.path}:\n${f.contents}`);
+    }
     return 0;
   }
-  io.stderr(`dazzle-gen: ${files.length} files in ${out} (${changed.length} written or removed)\n`);
+  io.stderr(`dazzle-gen: ${files.length + kept} files in ${out} (${changed.length} written or removed)\n`);
+  for (const f of migrations.files) if (previous !== null) io.stderr(`dazzle-gen: new migration ${f.path} (${migrations.steps.length} step(s))\n`);
   return 0;
+}
+
+/**
+ * The schema the committed migrations of `out` build and their last file, read from the lock and
+ * the disk: null for a fresh output (no committed migration), "corrupt" when migrations exist but
+ * the snapshot or the last hash cannot be read (DZ5004). A lock without any `schema` key and only
+ * the initial migration gives null too; the caller then checks that file is today's.
+ */
+function previousSchema(out: string): PreviousSchema | null | "corrupt" {
+  const migrations = committedMigrations(out);
+  if (migrations.length === 0) return null;
+  const lock = readLock(out);
+  if (lock !== null && lock.schema === undefined && migrations.length === 1) return null;
+  const snapshot = parseSnapshot(lock?.schema);
+  const file = migrations[migrations.length - 1]!;
+  const hash = migrationHash(out, file);
+  if (snapshot === null || hash === null) return "corrupt";
+  return { snapshot, last: { file, hash } };
 }
 
 function describe(changes: readonly PlannedChange[]): string {

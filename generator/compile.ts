@@ -121,18 +121,33 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
  * `--emit` never pay for ts-morph.
  */
 export function emit(ir: AppIR, ctx: EmitContext): GeneratedFile[] {
+  return emitApp(ir, ctx, null).files;
+}
+
+/**
+ * `emit` with the migration history: given the previous schema snapshot and last committed
+ * migration (read from the output directory by the caller), the migration files are only the new
+ * one (or none); `migrations` tells the caller the steps and the snapshot to store.
+ */
+export function emitApp(
+  ir: AppIR,
+  ctx: EmitContext,
+  previous: import("./emit/sql/emit-migrations").PreviousSchema | null,
+  options: { allowDestructive?: boolean } = {},
+): { files: GeneratedFile[]; migrations: import("./emit/sql/emit-migrations").MigrationPlan } {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { emitProjectFiles } = require("./emit/project/emit-project-files") as typeof import("./emit/project/emit-project-files");
-  const { emitMigrations } = require("./emit/sql/emit-migrations") as typeof import("./emit/sql/emit-migrations");
+  const { planMigrations } = require("./emit/sql/emit-migrations") as typeof import("./emit/sql/emit-migrations");
   const { emitTypeScript } = require("./emit/ts/emit-typescript") as typeof import("./emit/ts/emit-typescript");
-  const files = [...emitProjectFiles(ir, ctx), ...emitMigrations(ir, ctx), ...emitTypeScript(ir, ctx)];
+  const migrations = planMigrations(ir, ctx, previous, options);
+  const files = [...emitProjectFiles(ir, ctx), ...migrations.files, ...emitTypeScript(ir, ctx)];
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (let i = 1; i < files.length; i++) {
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`DZ9001: two emitters produced ${files[i]!.path}`);
   }
   const unparsable = checkEmittedSyntax(files);
   if (unparsable.length > 0) throw new InternalDiagnostics(unparsable);
-  return files;
+  return { files, migrations };
 }
 
 /** An emitter broke its contract: these DZ9xxx diagnostics are rendered and the CLI exits 2. */

@@ -6,18 +6,44 @@
  *      against reading and `JSON.parse`-ing a JSON document of the same byte size;
  *   b. `dazzle-gen check` of that project as a cold process, against `node -e 0`;
  *   c. full generation of fixtures/e2e-teams as a cold process;
- *   d. full generation of synthetic specs of 50…500 entities, to show the cost is linear.
+ *   d. full generation of synthetic specs of 50…500 entities, to show the cost is linear;
+ *   e. RLS at the SQL level (issue 5 acceptance 4): a scoped list of 20 rows of a 1,000,000-row
+ *      table of fixtures/e2e-teams, EXPLAIN ANALYZE execution time, median of alternating runs, as
+ *      `dazzle_app` with the caller's context (policy + app filter) against the superuser running
+ *      the same SQL with RLS bypassed — target: RLS adds at most 10 %;
+ *   f. EXPLAIN of every generated list query of fixtures/e2e-teams on that populated database, as
+ *      `dazzle_app` with a member's context: the index the plan scans (printed after the table).
  *
+ * e and f build their tables with generate_series in a throwaway database (dropped afterwards) on
+ * DATABASE_URL, else 127.0.0.1:5432, else an embedded PostgreSQL (as the tests choose).
  * Targets are reported, never asserted; the script exits 0 unless something could not run.
  * The processes run `dist/`, which is rebuilt first when a source is newer.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { analyze } from "../generator/compile";
 import { readProject } from "../generator/read-project";
+import { Client } from "pg";
 import { CORPUS_DIR, corpusPresent, corpusProjects } from "../generator/tests/support/corpus";
+import {
+  applyMigration,
+  asCaller,
+  explain,
+  irOf,
+  listQueries,
+  populateTeams,
+  scanNodes,
+  TEAMS_SPEC,
+  teamsMember,
+  teamsUserId,
+  type Caller,
+  type ListQuery,
+} from "../generator/tests/support/explain";
+import { choosePostgres } from "../generator/tests/support/global-setup";
+import { withDatabase } from "../generator/tests/support/pg";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "dist/generator/cli.js");
@@ -172,9 +198,8 @@ function jsonOfSize(bytes: number): string {
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 0)} ms`);
 const verdict = (x: number, target: number) => `< ${target >= 1000 ? `${target / 1000} s` : `${target} ms`} ${x < target ? "ok" : "MISSED"}`;
 
-function bench(): void {
+function bench(rows: string[][]): void {
   ensureBuilt();
-  const rows: string[][] = [["", "what", "median", "baseline", "ratio", "target"]];
 
   const nodeStart = time(7, () => node(["-e", "0"]), 1);
   if (corpusPresent) {
@@ -208,16 +233,146 @@ function bench(): void {
     rows.push(["d", `cli generate synthetic ${n} entities, 3 runs`, ms(t), growth, `${(t / n).toFixed(1)} ms/entity`, n === 500 ? verdict(t, 10000) : ""]);
   }
 
+}
+
+// ---------------------------------------------------------------------------------------------
+// e, f: RLS cost and index use at the SQL level
+
+const RLS_ROWS = 1_000_000;
+const RLS_RUNS = 41;
+const RLS_WARMUP = 5;
+const RLS_TARGET = 1.1;
+
+/** `EXPLAIN (ANALYZE, FORMAT JSON)` execution time in ms of one run: as dazzle_app (RLS on) or as the superuser (bypassed). */
+async function executionMs(client: Client, sql: string, rls: boolean, member: Caller = teamsMember()): Promise<number> {
+  const run = async () => (await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`)).rows[0]["QUERY PLAN"][0]["Execution Time"] as number;
+  if (rls) return asCaller(client, member, run);
+  // The same context settings, so the app filter's `(SELECT dazzle_user_id())` reads the same values.
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT set_config('dazzle.user_id', $1, true), set_config('dazzle.roles', 'member', true), set_config('dazzle.user_team', $2, true)", [
+      member.userId,
+      member.attrs!.team,
+    ]);
+    return await run();
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
+const planSummary = (plan: unknown, table: string) =>
+  scanNodes(plan)
+    .filter((n) => n.relation === table || n.index !== undefined)
+    .map((n) => `${n.node}${n.index ? ` ${n.index}` : ""}`)
+    .join(" + ");
+
+async function benchDatabase(rows: string[][], plans: string[]): Promise<void> {
+  const pg = await choosePostgres(process.env);
+  const name = `dz_bench_${randomBytes(6).toString("hex")}`;
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  let client: Client | null = null;
+  try {
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0`);
+    client = new Client({ connectionString: withDatabase(pg.url, name) });
+    await client.connect();
+    const ir = irOf(TEAMS_SPEC);
+    await applyMigration(client, ir);
+    const load = performance.now();
+    const sectionStart = load;
+    await populateTeams(client, { users: 10_000, projects: RLS_ROWS, tasks: RLS_ROWS });
+    const loadMs = performance.now() - load;
+    const version = (await client.query("SHOW server_version")).rows[0].server_version as string;
+
+    const measure = async (q: ListQuery, caller: Caller, note: string) => {
+      const table = q.table;
+      const total = Number((await client!.query(`SELECT count(*) FROM "${table}"`)).rows[0].count);
+      // Same SQL text both ways; only the role differs (policy applied, or bypassed as superuser).
+      const returned = await asCaller(client!, caller, async () => (await client!.query(q.sql)).rowCount ?? 0);
+      const on: number[] = [];
+      const off: number[] = [];
+      for (let i = 0; i < RLS_WARMUP; i++) {
+        await executionMs(client!, q.sql, true, caller);
+        await executionMs(client!, q.sql, false, caller);
+      }
+      for (let i = 0; i < RLS_RUNS; i++) {
+        // Alternate the order so drift (caches, autovacuum) hits both sides alike.
+        if (i % 2 === 0) {
+          on.push(await executionMs(client!, q.sql, true, caller));
+          off.push(await executionMs(client!, q.sql, false, caller));
+        } else {
+          off.push(await executionMs(client!, q.sql, false, caller));
+          on.push(await executionMs(client!, q.sql, true, caller));
+        }
+      }
+      const ratio = median(on) / median(off);
+      const size = total >= 1_000_000 ? `${total / 1_000_000}M` : `${Math.round(total / 1000)}k`;
+      rows.push([
+        "e",
+        `${q.rule} list of ${returned} rows${note}, ${size} rows, RLS on, ${RLS_RUNS} runs`,
+        ms(median(on)),
+        `RLS off ${ms(median(off))}`,
+        `${ratio.toFixed(2)}×`,
+        `≤ ${RLS_TARGET.toFixed(2)}× ${ratio <= RLS_TARGET ? "ok" : "MISSED"}`,
+      ]);
+    };
+    const queries = listQueries(ir, ["list"]);
+    for (const q of queries) await measure(q, teamsMember(), "");
+    // Worst case of `ORDER BY id LIMIT 20` walking the primary key: a caller whose scope matches
+    // nothing (a team without tasks) makes the walk read the whole index.
+    const task = queries.find((q) => q.rule === "Task.list.2");
+    if (task) await measure(task, { userId: teamsUserId(1), roles: ["member"], attrs: { team: "team_without_tasks" } }, " (empty team: worst case)");
+    rows.push(["e", `  (PostgreSQL ${version.split(" ")[0]}; load ${RLS_ROWS / 1_000_000}M projects + ${RLS_ROWS / 1_000_000}M tasks ${ms(loadMs)}; e+f total SECTION_TIME)`, "", "", "", ""]);
+    const timeRow = rows.length - 1;
+
+    for (const q of listQueries(ir, ["list"])) {
+      const caller = teamsMember();
+      const plan = await explain(client, caller, q.sql);
+      const summary = planSummary(plan, q.table);
+      const wanted = q.columns.flat();
+      const indexes = (await client.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1", [q.table])).rows;
+      const onColumn = indexes.filter((i) => wanted.some((c) => new RegExp(`\\("?${c}"?[,)]`).test(i.indexdef))).map((i) => i.indexname);
+      const used = scanNodes(plan).filter((n) => n.index !== undefined).map((n) => n.index!);
+      const seq = scanNodes(plan).some((n) => n.node === "Seq Scan" && n.relation === q.table);
+      const verdict = seq ? "SEQ SCAN" : used.some((i) => onColumn.includes(i)) ? "index on filter ok" : used.length > 0 ? `other index (${onColumn.join(", ") || "none"} unused)` : "no index";
+      rows.push(["f", `EXPLAIN ${q.rule}: ${q.source}`, summary, "", "", verdict]);
+      const analyzed = await asCaller(client, caller, async () =>
+        (await client!.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${q.sql}`)).rows.map((r) => r["QUERY PLAN"] as string),
+      );
+      plans.push(`-- ${q.rule} (${q.source}) as dazzle_app, member of ${caller.attrs!.team}:\n${q.sql}\n${analyzed.filter((l) => !/^\s*(InitPlan|->\s+Result)/.test(l)).join("\n")}`);
+    }
+    rows[timeRow]![1] = rows[timeRow]![1]!.replace("SECTION_TIME", ms(performance.now() - sectionStart));
+  } finally {
+    await client?.end().catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+    if (pg.source === "embedded") {
+      await pg.embedded?.stop();
+      if (pg.tempDir) rmSync(pg.tempDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: string[][] = [["", "what", "median", "baseline", "ratio", "target"]];
+  const plans: string[] = [];
+  const started = performance.now();
+  // DAZZLE_BENCH_ONLY_DB=1 runs e and f alone; DAZZLE_BENCH_SKIP_DB=1 runs a–d alone.
+  if (process.env.DAZZLE_BENCH_ONLY_DB === "1") rows.push(["a–d", "skipped: DAZZLE_BENCH_ONLY_DB=1", "", "", "", ""]);
+  else bench(rows);
+  if (process.env.DAZZLE_BENCH_SKIP_DB === "1") rows.push(["e,f", "skipped: DAZZLE_BENCH_SKIP_DB=1", "", "", "", ""]);
+  else await benchDatabase(rows, plans);
+
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(`bench: node ${process.version}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)} (medians; ratios against baselines of this run)\n`);
   for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
+  for (const p of plans) process.stdout.write(`\n${p}\n`);
+  process.stdout.write(`\nbench: total ${ms(performance.now() - started)}\n`);
 }
 
-try {
-  bench();
-} catch (e) {
-  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-} finally {
-  rmSync(TMP, { recursive: true, force: true });
-}
+main()
+  .catch((e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(TMP, { recursive: true, force: true }));

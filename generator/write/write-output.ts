@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync, rmdirSync } from "node:fs";
 import path from "node:path";
+import type { SchemaSnapshot } from "../emit/sql/schema-snapshot";
 import type { GeneratedFile } from "../emit/types";
 
 export const LOCK_FILE = "dazzle.lock.json";
@@ -15,6 +16,8 @@ export interface LockFile {
   readonly generator: { readonly name: "dazzle-gen"; readonly version: string };
   /** sha256 of the spec sources (path + text), so `--check` can say the spec changed. */
   readonly specHash: string;
+  /** The schema the committed migrations build (emit/sql/schema-snapshot.ts); the next diff starts here. */
+  readonly schema?: SchemaSnapshot;
   /** Generated files (owner generator or migration) and the sha256 of what was written. */
   readonly files: Readonly<Record<string, string>>;
 }
@@ -40,6 +43,19 @@ export interface WriteResult {
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/** Committed migration file names (graphile-migrate's pattern), in order. */
+export function committedMigrations(outDir: string): string[] {
+  const dir = path.join(outDir, "migrations", "committed");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => /^[0-9]+(-[-_a-zA-Z0-9]*)?\.sql$/.test(name)).sort();
+}
+
+/** The `--! Hash:` header of a committed migration, or null when it has none. */
+export function migrationHash(outDir: string, file: string): string | null {
+  const text = readIfExists(path.join(outDir, "migrations", "committed", file));
+  return text === null ? null : (/^--! Hash: (sha1:[0-9a-f]{40})$/m.exec(text)?.[1] ?? null);
 }
 
 export function readLock(outDir: string): LockFile | null {

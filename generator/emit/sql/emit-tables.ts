@@ -2,7 +2,8 @@
  * One `CREATE TABLE` per entity (DSL.md §4.2–4.5), plus `app_user` first when the spec declares
  * no principal entity. Constraints are named and inline: `pk_<t>`, then per column in declaration
  * order `uq_<t>_<col>`, `ck_<t>_<col>_len|enum|slug|ccy`, then the entity's `unique a, b` lines as
- * `uq_<t>_<a>_<b>`. A `pii(…)` field gets a `COMMENT ON COLUMN`. Foreign keys and indexes come
+ * `uq_<t>_<a>_<b>`, then each row-local, time-independent invariant as `ck_<t>_<code|inv_n>`
+ * (DSL.md §4.10; the other invariants are checked by the app). A `pii(…)` field gets a `COMMENT ON COLUMN`. Foreign keys and indexes come
  * later (emit-foreign-keys, emit-indexes), so tables need no ordering.
  *
  * ```sql
@@ -14,7 +15,8 @@
  * );
  * ```
  */
-import type { EntityIR, FieldIR, IndexIR, PrincipalIR } from "../../ir/ir";
+import type { EntityIR, FieldIR, IndexIR, InvariantIR, PrincipalIR } from "../../ir/ir";
+import { compileInvariant } from "./compile-expression";
 import { columnType } from "../../ir/column-type";
 import { defaultExpression } from "./default-expression";
 import { objectName } from "./object-name";
@@ -22,7 +24,7 @@ import { quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";
 
 export function emitTables(entities: readonly EntityIR[], principal: PrincipalIR): string {
-  const tables = entities.map((e) => [createTable(e.table, e.fields, e.rules?.indexes ?? []), ...piiComments(e)].join("\n"));
+  const tables = entities.map((e) => [createTable(e.table, e.fields, e.rules?.indexes ?? [], invariantChecks(e, entities)), ...piiComments(e)].join("\n"));
   if (principal.entity === null) {
     tables.unshift(
       `-- Principal table (the spec declares no principal entity)\n${createTable(principal.table, APP_USER_FIELDS)}`,
@@ -31,7 +33,7 @@ export function emitTables(entities: readonly EntityIR[], principal: PrincipalIR
   return sqlSection("Tables", tables);
 }
 
-function createTable(table: string, fields: readonly FieldIR[], indexes: readonly IndexIR[] = []): string {
+function createTable(table: string, fields: readonly FieldIR[], indexes: readonly IndexIR[] = [], checks: readonly string[] = []): string {
   if (!fields.some((f) => f.column === "id")) throw new Error(`table ${table} has no id field`);
   const lines = fields.map(columnDefinition);
   lines.push(`CONSTRAINT ${quoteIdent(objectName("pk", table))} PRIMARY KEY (${quoteIdent("id")})`);
@@ -39,6 +41,7 @@ function createTable(table: string, fields: readonly FieldIR[], indexes: readonl
   for (const columns of uniqueLines(fields, indexes)) {
     lines.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...columns))} UNIQUE (${columns.map(quoteIdent).join(", ")})`);
   }
+  lines.push(...checks);
   return `CREATE TABLE ${quoteIdent(table)} (\n${lines.map((l) => `  ${l}`).join(",\n")}\n);`;
 }
 
@@ -93,6 +96,21 @@ export function uniqueColumns(f: FieldIR): string[] | null {
 export function uniqueLines(fields: readonly FieldIR[], indexes: readonly IndexIR[]): string[][] {
   const taken = new Set(["id", ...fields.flatMap((f) => uniqueColumns(f)?.join() ?? [])]);
   return indexes.filter((i) => i.unique && !taken.has(i.columns.join())).map((i) => [...i.columns]);
+}
+
+/** The name of an invariant's CHECK constraint: `ck_<t>_<code|inv_n>`. */
+export function invariantConstraintName(e: EntityIR, inv: InvariantIR): string {
+  return objectName("ck", e.table, inv.name);
+}
+
+/** `CONSTRAINT "ck_<t>_<code|inv_n>" CHECK (<sql>)` for each row-local invariant, in declaration order. */
+function invariantChecks(e: EntityIR, entities: readonly EntityIR[]): string[] {
+  return (e.rules?.invariants ?? [])
+    .filter((inv) => inv.rowLocal)
+    .map((inv) => {
+      const body = compileInvariant(inv, { entity: e, entities, row: { kind: "policy" } });
+      return `CONSTRAINT ${quoteIdent(invariantConstraintName(e, inv))} CHECK (${body})`;
+    });
 }
 
 /** `pii(…)` (METADATA) as a column comment, e.g. `pii: category=contact, sensitivity=high`. */

@@ -27,7 +27,8 @@
  */
 import type { AppIR, EntityIR, FieldIR } from "../../ir/ir";
 import { columnType } from "../../ir/column-type";
-import { uniqueColumns, uniqueLines } from "../sql/emit-tables";
+import { compileInvariant } from "../sql/compile-expression";
+import { invariantConstraintName, uniqueColumns, uniqueLines } from "../sql/emit-tables";
 import { objectName } from "../sql/object-name";
 import type { EmitContext, GeneratedFile } from "../types";
 import { byCodeUnit } from "../types";
@@ -75,11 +76,36 @@ function constraintFields(entity: EntityIR): [string, string, string][] {
   return out.sort((a, b) => byCodeUnit(a[0], b[0]));
 }
 
-export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
+/**
+ * The entity's invariants for the flow: a row-local one names its CHECK constraint (23514 is
+ * mapped back to it), any other carries its probe SQL over the would-be row aliased as the table.
+ */
+function invariantSpecs(app: AppIR, entity: EntityIR): { code: string; message: string; constraint?: string; probe?: string }[] {
+  return (entity.rules?.invariants ?? []).map((inv) =>
+    inv.rowLocal
+      ? { code: inv.name, message: inv.message, constraint: invariantConstraintName(entity, inv) }
+      : {
+          code: inv.name,
+          message: inv.message,
+          probe: compileInvariant(inv, { entity, entities: app.entities, row: { kind: "table", alias: entity.table } }),
+        },
+  );
+}
+
+/** A `requires f` field's column (a `money` field: its minor units). */
+function requiredColumn(entity: EntityIR, field: string): string {
+  const f = entity.fields.find((x) => x.name === field && x.type.kind !== "moneyCurrency") ?? entity.fields.find((x) => x.column === field);
+  if (!f) throw new Error(`DZ9001: requires ${entity.name}.${field} is not a stored field`);
+  return f.column;
+}
+
+export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
   const path = routesPath(entity);
   const E = entity.name;
   const T = str(entity.table);
   const constraints = constraintFields(entity);
+  const invariants = invariantSpecs(app, entity);
+  const machine = entity.rules?.stateMachine ?? null;
   const contents = renderSource(
     createProject(),
     path,
@@ -87,7 +113,7 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
     [
       `HTTP routes of ${E} (mounted at /api/${entity.route}) and its event authorizer: ${E} as the`,
       "CRUD flow of runtime/crud.ts sees it. The flow checks in the order of DSL.md §6.9:",
-      "401 → permit/forbid 403 → scope → validation 422 → write.",
+      "401 → permit/forbid 403 → scope → validation 422 → transitions/invariants 422 → write.",
     ].join("\n"),
     (file) => {
       file.addImportDeclarations([
@@ -139,6 +165,38 @@ export function emitRoutes(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
                 for (const [name, field, message] of constraints) {
                   w.writeLine(`${key(name)}: { field: ${str(field)}, message: ${str(message)} },`);
                 }
+              });
+              w.writeLine("},");
+            }
+            if (invariants.length > 0) {
+              w.writeLine("// Invariants: a CHECK constraint of the table, or SQL over the would-be row checked before the write.");
+              w.writeLine("invariants: [");
+              w.indent(() => {
+                for (const inv of invariants) {
+                  const where = inv.constraint !== undefined ? `constraint: ${str(inv.constraint)}` : `probe: ${str(inv.probe!)}`;
+                  w.writeLine(`{ code: ${str(inv.code)}, message: ${str(inv.message)}, ${where} },`);
+                }
+              });
+              w.writeLine("],");
+            }
+            if (machine !== null) {
+              const column = requiredColumn(entity, machine.field);
+              w.writeLine("// transitions: checked on every update that changes the state field (exact edges before `*`).");
+              w.writeLine(`stateMachine: {`);
+              w.indent(() => {
+                w.writeLine(`field: ${str(machine.field)},`);
+                w.writeLine(`column: ${str(column)},`);
+                w.writeLine("transitions: [");
+                w.indent(() => {
+                  for (const t of machine.transitions) {
+                    const roles = `[${t.roles.map(str).join(", ")}]`;
+                    const requires = `[${t.requires.map((f) => `{ field: ${str(f)}, column: ${str(requiredColumn(entity, f))} }`).join(", ")}]`;
+                    w.writeLine(
+                      `{ from: ${t.from === null ? "null" : str(t.from)}, to: ${str(t.to)}, roles: ${roles}, requires: ${requires}, available: ${t.availableToApi} },`,
+                    );
+                  }
+                });
+                w.writeLine("],");
               });
               w.writeLine("},");
             }

@@ -12,7 +12,7 @@
  * `ref` columns, every enum value, both booleans, NULL for optional columns — so each rule has
  * rows inside and outside its scope. Rows that would break a unique constraint are dropped.
  */
-import { OPERATIONS, type AppIR, type ComparisonOp, type EntityIR, type ExistsCheck, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate } from "../../ir/ir";
+import { OPERATIONS, type AppIR, type ComparisonOp, type EntityIR, type ExistsCheck, type ExprIR, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate } from "../../ir/ir";
 import { assertNever } from "../sql/predicate";
 import { allowsAnonymous } from "./emit-access";
 
@@ -190,7 +190,7 @@ function uniqueValue(field: FieldIR, v: Value, i: number): Value {
 
 function tablesOf(app: AppIR): TableInfo[] {
   const out: TableInfo[] = app.entities.map((e) => ({ table: e.table, fields: e.fields, entity: e }));
-  if (app.principal.entity === null) {
+  if (!out.some((t) => t.table === app.principal.table)) {
     const f = (name: string, type: FieldIR["type"], serverManaged: boolean): FieldIR => ({
       name, column: name, type, required: true, unique: name !== "id", default: null, serverManaged, autoUpdate: false, indexed: false,
     });
@@ -200,7 +200,7 @@ function tablesOf(app: AppIR): TableInfo[] {
 }
 
 function principalTable(app: AppIR): string {
-  return app.principal.entity === null ? app.principal.table : app.entities.find((e) => e.name === app.principal.entity)!.table;
+  return app.entities.find((e) => e.name === app.principal.entity)?.table ?? app.principal.table;
 }
 
 function rowFor(info: TableInfo, i: number, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[], id: string): SeedRow {
@@ -233,6 +233,85 @@ function dedupe(info: TableInfo, rows: SeedRow[]): SeedRow[] {
     ks.forEach((k, n) => k !== null && seen[n]!.add(k));
     return true;
   });
+}
+
+// ── row-local invariants (CHECK constraints): seed rows must satisfy them ─────────────────
+
+/** An invariant expression over one row; undefined when the expression is beyond this evaluator. */
+function evalExpr(x: ExprIR, row: SeedRow): Value | undefined {
+  const all = (xs: readonly ExprIR[]) => xs.map((c) => evalExpr(c, row));
+  switch (x.kind) {
+    case "literal":
+      return x.value;
+    case "enumLiteral":
+      return x.value;
+    case "column":
+      return row[x.column] ?? null;
+    case "compare": {
+      const [a, b] = all([x.left, x.right]);
+      if (a === undefined || b === undefined) return undefined;
+      return compare(a, x.op, b);
+    }
+    case "isNull": {
+      const v = evalExpr(x.operand, row);
+      return v === undefined ? undefined : (v === null) !== x.negated;
+    }
+    case "in": {
+      const v = evalExpr(x.operand, row);
+      const items = all(x.items);
+      if (v === undefined || items.includes(undefined)) return undefined;
+      const r = or3(items.map((i) => compare(v, "=", i as Value)));
+      return x.negated ? not3(r) : r;
+    }
+    case "and":
+    case "or": {
+      const vs = all(x.operands);
+      if (vs.some((v) => v === undefined || (v !== null && typeof v !== "boolean"))) return undefined;
+      return x.kind === "and" ? and3(vs as Tri[]) : or3(vs as Tri[]);
+    }
+    case "not": {
+      const v = evalExpr(x.operand, row);
+      return v === undefined || (v !== null && typeof v !== "boolean") ? undefined : not3(v);
+    }
+    case "arith": {
+      const [a, b] = all([x.left, x.right]);
+      if (a === undefined || b === undefined) return undefined;
+      if (a === null || b === null) return null;
+      if (typeof a !== "number" || typeof b !== "number") return undefined;
+      switch (x.op) {
+        case "+":
+          return a + b;
+        case "-":
+          return a - b;
+        case "*":
+          return a * b;
+        default:
+          return undefined;
+      }
+    }
+    case "negate": {
+      const v = evalExpr(x.operand, row);
+      return typeof v === "number" ? -v : v === null ? null : undefined;
+    }
+    case "case": {
+      for (const b of x.branches) {
+        const w = evalExpr(b.when, row);
+        if (w === undefined) return undefined;
+        if (w === true) return evalExpr(b.then, row);
+      }
+      return evalExpr(x.otherwise, row);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** False when a row-local invariant (a CHECK) is FALSE for the row; unknown forms pass. */
+function satisfiesChecks(entity: EntityIR | null, row: SeedRow): boolean {
+  for (const inv of entity?.rules?.invariants ?? []) {
+    if (inv.rowLocal && evalExpr(inv.expr, row) === false) return false;
+  }
+  return true;
 }
 
 // ── the evaluator (three-valued, like SQL) ──────────────────────────────────────────────────
@@ -443,15 +522,22 @@ export function buildRbacModel(app: AppIR): RbacModel {
   const principalIds = ids.get(ptable)!;
   const seed: SeedTable[] = infos.map((info) => ({
     table: info.table,
-    rows: dedupe(info, ids.get(info.table)!.map((id, i) => rowFor(info, i, literals, ids, principalIds, id))),
+    rows: dedupe(info, ids.get(info.table)!.map((id, i) => rowFor(info, i, literals, ids, principalIds, id))).filter((r) => satisfiesChecks(info.entity, r)),
   }));
-  // Refs to rows dropped by dedupe would break their FK: point them at surviving rows or drop.
-  const alive = new Map(seed.map((t) => [t.table, new Set(t.rows.map((r) => r.id))]));
-  const fixed: SeedTable[] = seed.map((t, n) => {
-    const info = infos[n]!;
-    const rows = t.rows.filter((r) => info.fields.every((f) => f.type.kind !== "ref" || r[f.column] === null || alive.get(f.type.table)!.has(r[f.column]!)));
-    return { table: t.table, rows };
-  });
+  // Refs to rows dropped above (unique keys, CHECKs) would break their FK: drop those rows too,
+  // until nothing changes.
+  let fixed: SeedTable[] = seed;
+  const aliveIds = () => new Map(fixed.map((t) => [t.table, new Set(t.rows.map((r) => r.id))]));
+  const refsAlive = (info: TableInfo, r: SeedRow, alive: Map<string, Set<Value | undefined>>) =>
+    info.fields.every((f) => f.type.kind !== "ref" || r[f.column] === null || alive.get(f.type.table)?.has(r[f.column]!) === true);
+  for (;;) {
+    const alive = aliveIds();
+    const next = fixed.map((t, n) => ({ table: t.table, rows: t.rows.filter((r) => refsAlive(infos[n]!, r, alive)) }));
+    const changed = next.some((t, n) => t.rows.length !== fixed[n]!.rows.length);
+    fixed = next;
+    if (!changed) break;
+  }
+  const alive = aliveIds();
   const aliveUsers = fixed.find((t) => t.table === ptable)!.rows.map((r) => r.id as string);
   const callers = callersOf(app, aliveUsers);
   const ev = new Evaluator(app, fixed);
@@ -470,12 +556,15 @@ export function buildRbacModel(app: AppIR): RbacModel {
     const e = info.entity;
     if (e === null || !e.access.exposed) continue;
     const rows = fixed[n]!.rows;
-    const candidates = Array.from({ length: CANDIDATES }, (_, k) => {
+    const candidates = Array.from({ length: CANDIDATES * 4 }, (_, k) => {
       const row = rowFor(info, rows.length + 20 + k, literals, ids, principalIds, uuidFor(info.table, 9000 + k));
+      if (!satisfiesChecks(e, row) || !refsAlive(info, row, alive)) return null;
       const body: Record<string, Value> = {};
       for (const f of e.fields) if (!f.serverManaged && f.column !== "id" && row[f.column] !== null) body[f.column] = row[f.column]!;
       return body;
-    });
+    })
+      .filter((b): b is Record<string, Value> => b !== null)
+      .slice(0, CANDIDATES);
     const candidateRow = (body: Record<string, Value>): SeedRow => {
       const row: SeedRow = {};
       for (const f of e.fields) row[f.column] = body[f.column] ?? (f.default?.kind === "literal" ? f.default.value : null);

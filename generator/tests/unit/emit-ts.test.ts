@@ -306,6 +306,7 @@ const EXPECTED_FILES = [
   "src/generated/task/validate.ts",
   "src/generated/validation.ts",
   "src/server.ts",
+  "test/rbac.test.ts",
 ];
 
 function contentsOf(files: readonly GeneratedFile[], p: string): string {
@@ -440,8 +441,8 @@ describe("runtime/crud.ts: the flow every routes.ts runs", () => {
     expect(CRUD_TS).not.toMatch(/\.returning(All)?\(/);
     expect(CRUD_TS).toContain('if (sqlState(error) === "42501") throw this.createDenied();');
     expect(CRUD_TS).toContain('if (sqlState(error) === "42501") throw this.notFound();');
-    // The only raw SQL is generator-compiled text: probe defaults and column types, scope filters.
-    expect(CRUD_TS.match(/sql\.raw\(([^)]*)\)/g)).toEqual(["sql.raw(absent)", "sql.raw(type)", "sql.raw(scope.sql)"]);
+    // The only raw SQL is generator-compiled text: probe defaults and column types, invariant probes, scope filters.
+    expect(CRUD_TS.match(/sql\.raw\(([^)]*)\)/g)).toEqual(["sql.raw(absent)", "sql.raw(type)", "sql.raw(i.probe!)", "sql.raw(scope.sql)"]);
   });
 });
 

@@ -73,24 +73,119 @@ test("--check exits 1 on a stale tree and lists the files; --dry-run prints the 
   expect(await cli(SPEC, "-o", out, "--check")).toEqual({ exitCode: 1, stdout: "", stderr: `${out} is stale:\n  create src/generated/db.ts\n` });
 });
 
-test("a changed schema is refused rather than rewriting the committed migration", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "dz-spec-"));
-  try {
-    const spec = path.join(dir, "app.dz");
-    writeFileSync(spec, readFileSync(SPEC, "utf8"));
-    await cli(spec, "-o", out);
-    writeFileSync(spec, readFileSync(SPEC, "utf8").replace("  pinned: bool=false\n", "  pinned: bool=false\n  color: str(10)\n"));
-    const before = readTree(out);
-    const result = await cli(spec, "-o", out);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe(
-      `dazzle-gen: refusing to write ${out}; nothing was changed:\n` +
-        "  - migrations/committed/000001-initial.sql: committed migrations are history and are never rewritten; the schema changed since it was written\n",
+describe("regeneration with a changed schema", () => {
+  let dir: string;
+  let spec: string;
+  const base = () => readFileSync(SPEC, "utf8");
+  const revise = (from: string, to: string) => writeFileSync(spec, base().replace(from, to));
+  const committed = () => [...readTree(out).keys()].filter((f) => f.startsWith("migrations/committed/"));
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "dz-spec-"));
+    spec = path.join(dir, "app.dz");
+    writeFileSync(spec, base());
+    expect((await cli(spec, "-o", out)).exitCode).toBe(0);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("writes one new committed migration chained to the last hash, and the lock keeps the new snapshot", async () => {
+    revise("  pinned: bool=false\n", "  pinned: bool=false\n  color: str(10)\n");
+    const dry = await cli(spec, "-o", out, "--dry-run");
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain("  create migrations/committed/000002-add-column-note-color-and-1-more.sql\n");
+    expect(dry.stdout).toContain(
+      "planned migration migrations/committed/000002-add-column-note-color-and-1-more.sql:\n--! Previous: sha1:",
     );
+    expect(dry.stdout).toContain('-- add column "note"."color"\nALTER TABLE "note" ADD COLUMN "color" text;\n');
+    expect(committed()).toEqual(["migrations/committed/000001-initial.sql"]);
+
+    const result = await cli(spec, "-o", out);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain("dazzle-gen: new migration migrations/committed/000002-add-column-note-color-and-1-more.sql (2 step(s))\n");
+    const first = readFileSync(path.join(out, "migrations/committed/000001-initial.sql"), "utf8");
+    const second = readFileSync(path.join(out, "migrations/committed/000002-add-column-note-color-and-1-more.sql"), "utf8");
+    expect(second.split("\n")[0]).toBe(`--! Previous: ${/^--! Hash: (\S+)$/m.exec(first)![1]}`);
+    const lock = JSON.parse(readFileSync(path.join(out, "dazzle.lock.json"), "utf8"));
+    expect(lock.schema.tables.note.columns.map((c: { name: string }) => c.name)).toEqual(["id", "author", "body", "pinned", "color"]);
+    expect(Object.keys(lock.files).filter((f) => f.startsWith("migrations/"))).toEqual([
+      "migrations/committed/000001-initial.sql",
+      "migrations/committed/000002-add-column-note-color-and-1-more.sql",
+    ]);
+    // Unchanged schema: nothing new.
+    const again = await cli(spec, "-o", out);
+    expect(again.stderr).toMatch(/\(0 written or removed\)\n$/);
+    expect(committed()).toHaveLength(2);
+  });
+
+  test("a destructive change is refused with DZ5001 per step, exit 1 and no file changed; --allow-destructive writes it with a comment", async () => {
+    revise("  pinned: bool=false\n", "");
+    const before = readTree(out);
+    const refused = await cli(spec, "-o", out);
+    expect(refused).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr:
+        'error[DZ5001]: destructive schema change: drop column "note"."pinned"\n' +
+        '  = note: ALTER TABLE "note" DROP COLUMN "pinned" CASCADE;\n' +
+        `dazzle-gen: refusing to write ${out}; nothing was changed (pass --allow-destructive to generate these steps; the migration will say so)\n`,
+    });
     expect(readTree(out)).toEqual(before);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    expect((await cli(spec, "-o", out, "--dry-run")).exitCode).toBe(1);
+    const allowed = await cli(spec, "-o", out, "--allow-destructive");
+    expect(allowed.exitCode).toBe(0);
+    const file = committed()[1]!;
+    expect(file).toBe("migrations/committed/000002-drop-column-note-pinned.sql");
+    expect(readFileSync(path.join(out, file), "utf8")).toContain(
+      '-- DESTRUCTIVE: generated with --allow-destructive; these steps can lose data:\n--   DZ5001 drop column "note"."pinned"\n',
+    );
+  });
+
+  test("DZ5002 (required without default) and DZ5003 (type change) are refused; DZ5005 hints at a rename", async () => {
+    revise("  pinned: bool=false\n", "  pinned: int\n  rank: int required\n");
+    const before = readTree(out);
+    const refused = await cli(spec, "-o", out);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr.split("\n").filter((l) => l.startsWith("error") || l.startsWith("warning"))).toEqual([
+      'error[DZ5002]: destructive schema change: add column "note"."rank" (NOT NULL without a default: existing rows have no value)',
+      'error[DZ5003]: destructive schema change: change the type of "note"."pinned" from boolean to integer (needs a hand-written step)',
+    ]);
+    expect(readTree(out)).toEqual(before);
+
+    revise("  body: text required\n", "  text: text required\n");
+    const renamed = await cli(spec, "-o", out);
+    expect(renamed.stderr).toContain(
+      'warning[DZ5005]: column "note"."body" dropped and "note"."text" added with the same type text: if this is a rename, mark the field `was: body` (renames are not generated yet)\n',
+    );
+    expect(renamed.exitCode).toBe(1);
+    expect(readTree(out)).toEqual(before);
+  });
+
+  test("DZ5004: committed migrations without a readable snapshot in the lock", async () => {
+    revise("  pinned: bool=false\n", "  pinned: bool=false\n  color: str(10)\n");
+    expect((await cli(spec, "-o", out)).exitCode).toBe(0);
+    const lockPath = path.join(out, "dazzle.lock.json");
+    const lock = JSON.parse(readFileSync(lockPath, "utf8"));
+    writeFileSync(lockPath, JSON.stringify({ ...lock, schema: { version: 1, tables: "broken" } }));
+    const before = readTree(out);
+    expect(await cli(spec, "-o", out)).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr:
+        `error[DZ5004]: ${out} has committed migrations but dazzle.lock.json holds no readable schema snapshot\n` +
+        "  = help: restore dazzle.lock.json from version control; without the snapshot the next migration cannot be computed\n" +
+        `dazzle-gen: refusing to write ${out}; nothing was changed\n`,
+    });
+    expect(readTree(out)).toEqual(before);
+  });
+
+  test("a lock from before snapshots is accepted when its only migration is today's initial one", async () => {
+    const lockPath = path.join(out, "dazzle.lock.json");
+    const { schema: _schema, ...old } = JSON.parse(readFileSync(lockPath, "utf8"));
+    writeFileSync(lockPath, JSON.stringify(old, null, 2) + "\n");
+    const result = await cli(spec, "-o", out);
+    expect(result.exitCode).toBe(0);
+    expect(committed()).toEqual(["migrations/committed/000001-initial.sql"]);
+    expect(JSON.parse(readFileSync(lockPath, "utf8")).schema.version).toBe(1);
+  });
 });
 
 test("exit codes: 1 for diagnostics, 2 for usage errors and unreadable input", async () => {

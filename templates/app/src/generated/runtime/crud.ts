@@ -5,7 +5,8 @@
  *
  * Every handler checks in the order of DSL.md §6.9: 401 (no credentials, and the operation has no
  * `anonymous` permit rule) → permit/forbid 403 → scope (an empty page, 404, or 403
- * scope_create_denied) → validation 422 → the write (409, or 422 on the field a constraint names).
+ * scope_create_denied) → validation 422 → transitions 422 (update) → invariants 422 → the write (409,
+ * or 422 on the field a constraint names, or on the invariant a CHECK constraint stands for).
  * Request values are always bound parameters; the only raw SQL is text the generator compiled
  * (scope filters, probe column types and defaults), entering Kysely through `sql.raw`. All
  * database work runs in `withCaller`, one transaction whose first statement sets the role and
@@ -37,6 +38,40 @@ export interface ProbeColumn<T extends Table> {
   readonly absent: string;
 }
 
+/**
+ * An invariant (DSL.md §4.10). A row-local one is the CHECK constraint `constraint`, mapped back
+ * from SQLSTATE 23514; the others carry `probe`, boolean SQL over the would-be row (aliased as the
+ * table) that the flow evaluates before the write. FALSE is a violation; NULL passes.
+ */
+export interface InvariantSpec {
+  /** The `code:`, else `inv_<n>`. */
+  readonly code: string;
+  /** The `message:`, else the expression as written. */
+  readonly message: string;
+  readonly constraint?: string;
+  readonly probe?: string;
+}
+
+/** One edge of a state machine (DSL.md §4.9). */
+export interface TransitionSpec {
+  /** null for `*`. */
+  readonly from: string | null;
+  readonly to: string;
+  /** The caller needs one of these roles; empty means any caller. */
+  readonly roles: readonly string[];
+  /** Fields (and their columns) that must be non-null and non-empty on the destination row. */
+  readonly requires: readonly { readonly field: string; readonly column: string }[];
+  /** False for `auto after …` without `or manual` and for `guard:` edges (fail-closed in v1). */
+  readonly available: boolean;
+}
+
+/** `transitions:` of an entity: exact edges first, then `*` edges, each in declaration order. */
+export interface StateMachineSpec {
+  readonly field: string;
+  readonly column: string;
+  readonly transitions: readonly TransitionSpec[];
+}
+
 /** What the flow needs to know about one entity; generated in `<entity>/routes.ts`. */
 export interface EntitySpec<T extends Table, Json> {
   /** The entity's name, for messages. */
@@ -47,6 +82,10 @@ export interface EntitySpec<T extends Table, Json> {
   readonly columns: readonly ProbeColumn<T>[];
   /** Constraints whose violation by a create or update is the client's fault: a 422 on the field. */
   readonly constraints: Readonly<Record<string, FieldIssue>>;
+  /** Invariants, in declaration order (absent: none). */
+  readonly invariants?: readonly InvariantSpec[];
+  /** The state machine checked on every update that changes the state field (absent: none). */
+  readonly stateMachine?: StateMachineSpec;
   /** A POST body as insert values, or a 422; `callerId` fills references to the principal. */
   readonly validateCreate: (body: unknown, callerId: string | null) => Insertable<DB[T]>;
   /** A PATCH body as update values (only the fields present change), or a 422. */
@@ -145,6 +184,8 @@ class EntityFlow<T extends Table, Json> {
     const id = randomUUID();
     const row = await withCaller(database, caller, async (trx) => {
       if (!(await this.probe(trx, scope, { ...values, id }))) throw this.createDenied();
+      // Create is not a transition: any valid state is accepted (DSL.md §4.9).
+      await this.checkInvariants(trx, { ...values, id });
       await this.insertRow(trx, { ...values, id });
       return this.readBack(trx, caller, id);
     });
@@ -166,7 +207,10 @@ class EntityFlow<T extends Table, Json> {
       if (before === undefined) throw this.notFound();
       const changes = this.spec.validateUpdate(body);
       if (Object.keys(changes).length > 0) {
-        if (!(await this.probe(trx, scope, { ...this.asValues(before), ...changes }))) throw this.notFound();
+        const after: Candidate<T> = { ...this.asValues(before), ...changes };
+        if (!(await this.probe(trx, scope, after))) throw this.notFound();
+        this.checkTransition(caller, before, after);
+        await this.checkInvariants(trx, after);
         await this.updateRow(trx, id, scope, changes);
       }
       return this.readBack(trx, caller, id);
@@ -247,15 +291,54 @@ class EntityFlow<T extends Table, Json> {
    */
   private async probe(trx: Transaction<DB>, scope: ScopeFilter, candidate: Candidate<T>): Promise<boolean> {
     if (scope.sql === "TRUE") return true;
+    const query = sql<{ ok: boolean | null }>`SELECT ${inScope(scope)} AS ok FROM ${this.wouldBeRow(candidate)}`;
+    const { rows } = await query.execute(trx);
+    return rows[0]?.ok === true;
+  }
+
+  /** `(SELECT $1::type AS "col", …) AS "<table>"`: the one-row source of every probe. */
+  private wouldBeRow(candidate: Candidate<T>) {
     const columns = this.spec.columns.map(({ name, type, absent }) => {
       const value = candidate[name];
       const expression = value === undefined ? sql.raw(absent) : sql`${value}`;
       return sql`${expression}::${sql.raw(type)} AS ${sql.id(name)}`;
     });
-    const table = sql.id(this.spec.table);
-    const query = sql<{ ok: boolean | null }>`SELECT ${inScope(scope)} AS ok FROM (SELECT ${sql.join(columns)}) AS ${table}`;
-    const { rows } = await query.execute(trx);
-    return rows[0]?.ok === true;
+    return sql`(SELECT ${sql.join(columns)}) AS ${sql.id(this.spec.table)}`;
+  }
+
+  /**
+   * The invariants the database cannot check (DSL.md §4.10: time-dependent or reading other
+   * rows), evaluated by PostgreSQL over the would-be row before the write. The first one that is
+   * FALSE (NULL passes) is a 422 invariant_violation.
+   */
+  private async checkInvariants(trx: Transaction<DB>, candidate: Candidate<T>): Promise<void> {
+    const probed = (this.spec.invariants ?? []).filter((i) => i.probe !== undefined);
+    if (probed.length === 0) return;
+    const tests = probed.map((i, n) => sql`(${sql.raw(i.probe!)}) IS NOT FALSE AS ${sql.id(`i${n}`)}`);
+    const { rows } = await sql<Record<string, boolean>>`SELECT ${sql.join(tests)} FROM ${this.wouldBeRow(candidate)}`.execute(trx);
+    const failed = probed.find((_, n) => rows[0]?.[`i${n}`] !== true);
+    if (failed !== undefined) throw invariantViolation(failed);
+  }
+
+  /**
+   * DSL.md §4.9, update path: a change of the state field needs an edge from the old value (or
+   * `*`) to the new one, exact edges first; it is allowed when some candidate's guards all pass
+   * (available to the API, one of its roles, its `requires` fields non-empty on the destination
+   * row), else 422 transition_error naming the first failing guard of the first candidate.
+   */
+  private checkTransition(caller: Caller, before: Row<T>, after: Candidate<T>): void {
+    const machine = this.spec.stateMachine;
+    if (machine === undefined) return;
+    const from = (before as Record<string, unknown>)[machine.column] as string | null;
+    const to = (after as Record<string, unknown>)[machine.column] as string | null;
+    if (from === to) return;
+    const where = { field: machine.field, from, to };
+    const candidates = machine.transitions.filter((t) => t.to === to && (t.from === null || t.from === from));
+    if (candidates.length === 0) throw new HttpError(422, "transition_error", "invalid transition", undefined, undefined, where);
+    const failures = candidates.map((t) => transitionFailure(t, caller, after as Record<string, unknown>));
+    if (failures.some((f) => f === null)) return;
+    const first = failures[0]!;
+    throw new HttpError(422, "transition_error", first.message, undefined, undefined, { ...where, guard: first.guard });
   }
 
   /**
@@ -302,6 +385,8 @@ class EntityFlow<T extends Table, Json> {
     if ((state === "23503" || state === "23505") && issue !== undefined) {
       return new HttpError(422, "validation_error", `invalid request body: ${issue.field}`, [issue]);
     }
+    const invariant = state === "23514" ? this.spec.invariants?.find((i) => i.constraint !== undefined && i.constraint === constraint) : undefined;
+    if (invariant !== undefined) return invariantViolation(invariant);
     return error;
   }
 
@@ -313,6 +398,39 @@ class EntityFlow<T extends Table, Json> {
     const name = this.spec.name;
     return new HttpError(403, "scope_create_denied", `not permitted to create this ${name}`, undefined, `${name}.create.scope`);
   }
+}
+
+/** 422 `{type: "invariant_violation", message, code}` (DSL.md §4.10). */
+function invariantViolation(invariant: InvariantSpec): HttpError {
+  return new HttpError(422, "invariant_violation", invariant.message, undefined, undefined, { code: invariant.code });
+}
+
+type TransitionGuard =
+  | { readonly kind: "available" }
+  | { readonly kind: "role"; readonly roles: readonly string[] }
+  | { readonly kind: "requires"; readonly field: string };
+
+/** The first guard of an edge that fails for this caller and destination row, or null when all pass. */
+function transitionFailure(
+  t: TransitionSpec,
+  caller: Caller,
+  after: Record<string, unknown>,
+): { readonly message: string; readonly guard: TransitionGuard } | null {
+  const edge = `${t.from ?? "*"} -> ${t.to}`;
+  if (!t.available) {
+    return { message: `transition ${edge} is not available to API updates`, guard: { kind: "available" } };
+  }
+  if (t.roles.length > 0 && !t.roles.some((r) => caller.roles.includes(r))) {
+    const roles = t.roles.length === 1 ? `role ${t.roles[0]}` : `one of the roles ${t.roles.join(", ")}`;
+    return { message: `transition ${edge} requires ${roles}`, guard: { kind: "role", roles: t.roles } };
+  }
+  for (const r of t.requires) {
+    const value = after[r.column];
+    if (value === null || value === undefined || value === "") {
+      return { message: `transition ${edge} requires ${r.field}`, guard: { kind: "requires", field: r.field } };
+    }
+  }
+  return null;
 }
 
 /** A scope filter as a WHERE condition: generator-compiled SQL, never request data. */

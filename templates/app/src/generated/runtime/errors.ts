@@ -1,5 +1,7 @@
 /**
- * The one error format of the API: `{"error": {"type", "message", "details"?, "rule"?}}`.
+ * The one error format of the API: `{"error": {"type", "message", "details"?, "rule"?, …}}`, where
+ * `…` are type-specific members (`code` of an `invariant_violation`, `field`/`from`/`to`/`guard`
+ * of a `transition_error`).
  *
  * Route handlers throw `HttpError` (Express 5 forwards rejected promises to `errorHandler`).
  * Anything else is classified here: body-parser failures become 400/413, known PostgreSQL
@@ -14,6 +16,8 @@ export type ErrorType =
   | "scope_create_denied"
   | "not_found"
   | "validation_error"
+  | "invariant_violation"
+  | "transition_error"
   | "conflict"
   | "bad_request"
   | "payload_too_large"
@@ -24,14 +28,17 @@ export class HttpError extends Error {
   readonly type: ErrorType;
   readonly details?: unknown;
   readonly rule?: string;
+  /** More members of the error object, e.g. an invariant's `code` or a transition's `from`/`to`. */
+  readonly extra?: Readonly<Record<string, unknown>>;
 
-  constructor(status: number, type: ErrorType, message: string, details?: unknown, rule?: string) {
+  constructor(status: number, type: ErrorType, message: string, details?: unknown, rule?: string, extra?: Readonly<Record<string, unknown>>) {
     super(message);
     this.name = "HttpError";
     this.status = status;
     this.type = type;
     this.details = details;
     this.rule = rule;
+    this.extra = extra;
   }
 }
 
@@ -55,7 +62,7 @@ export function notFoundHandler(): RequestHandler {
 
 function sendError(res: Response, error: HttpError): void {
   res.status(error.status).json({
-    error: { type: error.type, message: error.message, details: error.details, rule: error.rule },
+    error: { type: error.type, message: error.message, ...error.extra, details: error.details, rule: error.rule },
   });
 }
 
@@ -114,6 +121,8 @@ function fromPostgres(err: unknown): HttpError | null {
     case "22007":
     case "22008":
       return new HttpError(422, "validation_error", "a value has an invalid format");
+    case "22012":
+      return new HttpError(422, "validation_error", "a value leads to a division by zero");
     case "22003":
       return new HttpError(422, "validation_error", "a number is out of range");
     case "22001":

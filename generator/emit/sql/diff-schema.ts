@@ -1,0 +1,287 @@
+/**
+ * The steps that take a database from the previous schema snapshot to the new one (pure).
+ *
+ * Safe steps: new table, new column (nullable, or NOT NULL with a default), default change,
+ * NOT NULL dropped, NOT NULL added on a column with a default (NULLs filled first), CHECK
+ * replaced when it only widens (enum value added, longer `str(N)`) or is another named CHECK,
+ * constraint/index added or removed, column comment, and every re-creatable group (functions,
+ * policies, triggers) re-run when its hash changed, with triggers/functions that disappeared
+ * dropped afterwards.
+ *
+ * Destructive steps carry their DZ5xxx code and are refused by the caller unless
+ * `--allow-destructive`: DZ5001 drop table/column, DZ5002 NOT NULL without a default on
+ * existing rows, DZ5003 type change (other than a widening), enum value removed, shorter `str(N)`.
+ *
+ * Order in the migration: new tables → new columns → column changes → dropped constraints and
+ * indexes → added constraints (foreign keys last) and indexes → comments → dropped columns and
+ * tables → re-created groups (in section order) → dropped triggers and functions.
+ */
+import { quoteIdent } from "./quote";
+import { recreatableSql, type ColumnSnapshot, type ConstraintSnapshot, type NamedSection, type SchemaSnapshot, type TableSnapshot } from "./schema-snapshot";
+
+export type RefusalCode = "DZ5001" | "DZ5002" | "DZ5003";
+
+export interface MigrationStep {
+  /** One line, e.g. `add column "task"."due"`. */
+  readonly description: string;
+  readonly sql: string;
+  /** Set on destructive steps. */
+  readonly refusal?: RefusalCode;
+}
+
+export interface SchemaDiff {
+  readonly steps: readonly MigrationStep[];
+  /** DZ5005 hints: a drop + add of the same type that looks like a rename. */
+  readonly warnings: readonly string[];
+}
+
+/** Types a column may change to without a hand-written step (from → allowed targets). */
+const WIDENINGS: Readonly<Record<string, readonly string[]>> = {
+  smallint: ["integer", "bigint", "numeric"],
+  integer: ["bigint", "numeric"],
+  bigint: ["numeric"],
+  real: ["double precision"],
+  varchar: ["text"],
+};
+
+export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextSections: readonly NamedSection[]): SchemaDiff {
+  const created: MigrationStep[] = [];
+  const addedColumns: MigrationStep[] = [];
+  const changedColumns: MigrationStep[] = [];
+  const droppedConstraints: MigrationStep[] = [];
+  const addedConstraints: MigrationStep[] = [];
+  const addedForeignKeys: MigrationStep[] = [];
+  const comments: MigrationStep[] = [];
+  const droppedColumns: MigrationStep[] = [];
+  const droppedTables: MigrationStep[] = [];
+  const warnings: string[] = [];
+
+  const prevTables = previous.tables;
+  const nextTables = next.tables;
+
+  for (const [name, table] of Object.entries(nextTables)) {
+    if (prevTables[name] !== undefined) continue;
+    created.push({ description: `create table ${quoteIdent(name)}`, sql: createTable(name, table) });
+    for (const c of table.constraints.filter(isForeignKey)) addedForeignKeys.push(addConstraint(name, c));
+    for (const [column, text] of Object.entries(table.comments)) comments.push(comment(name, column, text));
+  }
+  const droppedTableNames: string[] = [];
+  for (const name of Object.keys(prevTables)) {
+    if (nextTables[name] !== undefined) continue;
+    droppedTableNames.push(name);
+    droppedTables.push({ description: `drop table ${quoteIdent(name)}`, sql: `DROP TABLE ${quoteIdent(name)} CASCADE;`, refusal: "DZ5001" });
+  }
+  for (const dropped of droppedTableNames) {
+    const like = Object.keys(nextTables).find((n) => prevTables[n] === undefined && sameColumns(prevTables[dropped]!, nextTables[n]!));
+    if (like !== undefined) warnings.push(`table ${quoteIdent(dropped)} dropped and ${quoteIdent(like)} added with the same columns: if this is a rename, mark it \`was: ${dropped}\` (renames are not generated yet)`);
+  }
+
+  for (const [name, nextTable] of Object.entries(nextTables)) {
+    const prevTable = prevTables[name];
+    if (prevTable === undefined) continue;
+    const t = quoteIdent(name);
+    const prevColumns = new Map(prevTable.columns.map((c) => [c.name, c]));
+    const nextColumns = new Map(nextTable.columns.map((c) => [c.name, c]));
+    const added: ColumnSnapshot[] = [];
+    const dropped: ColumnSnapshot[] = [];
+    for (const column of nextTable.columns) {
+      const before = prevColumns.get(column.name);
+      if (before === undefined) {
+        added.push(column);
+        const refusal = column.notNull && column.default === null ? ("DZ5002" as const) : undefined;
+        addedColumns.push({
+          description: `add column ${t}.${quoteIdent(column.name)}${refusal ? " (NOT NULL without a default: existing rows have no value)" : ""}`,
+          sql: `ALTER TABLE ${t} ADD COLUMN ${columnDefinition(column)};`,
+          ...(refusal ? { refusal } : {}),
+        });
+        continue;
+      }
+      changedColumns.push(...columnChanges(name, before, column));
+    }
+    for (const column of prevTable.columns) {
+      if (nextColumns.has(column.name)) continue;
+      dropped.push(column);
+      droppedColumns.push({ description: `drop column ${t}.${quoteIdent(column.name)}`, sql: `ALTER TABLE ${t} DROP COLUMN ${quoteIdent(column.name)} CASCADE;`, refusal: "DZ5001" });
+    }
+    for (const d of dropped) {
+      const like = added.find((a) => a.type === d.type);
+      if (like !== undefined) {
+        warnings.push(`column ${t}.${quoteIdent(d.name)} dropped and ${t}.${quoteIdent(like.name)} added with the same type ${d.type}: if this is a rename, mark the field \`was: ${d.name}\` (renames are not generated yet)`);
+      }
+    }
+
+    const prevConstraints = new Map(prevTable.constraints.map((c) => [c.name, c]));
+    const nextConstraints = new Map(nextTable.constraints.map((c) => [c.name, c]));
+    for (const c of prevTable.constraints) {
+      const after = nextConstraints.get(c.name);
+      if (after !== undefined && after.definition === c.definition) continue;
+      droppedConstraints.push({ description: `drop constraint ${quoteIdent(c.name)} on ${t}`, sql: `ALTER TABLE ${t} DROP CONSTRAINT ${quoteIdent(c.name)};` });
+    }
+    for (const c of nextTable.constraints) {
+      const before = prevConstraints.get(c.name);
+      if (before !== undefined && before.definition === c.definition) continue;
+      const step = addConstraint(name, c, before);
+      (isForeignKey(c) ? addedForeignKeys : addedConstraints).push(step);
+    }
+    for (const [column, text] of Object.entries(nextTable.comments)) {
+      if (prevTable.comments[column] !== text) comments.push(comment(name, column, text));
+    }
+    for (const column of Object.keys(prevTable.comments)) {
+      if (nextTable.comments[column] === undefined && nextColumns.has(column)) comments.push(comment(name, column, "NULL"));
+    }
+  }
+
+  const indexSteps = diffIndexes(previous, next, new Set(droppedTableNames));
+  const groupSteps = diffGroups(previous, next, nextSections, new Set(droppedTableNames));
+
+  const steps = [
+    ...created,
+    ...addedColumns,
+    ...changedColumns,
+    ...droppedConstraints,
+    ...indexSteps.dropped,
+    ...addedConstraints,
+    ...addedForeignKeys,
+    ...indexSteps.added,
+    ...comments,
+    ...droppedColumns,
+    ...droppedTables,
+    ...groupSteps,
+  ];
+  return { steps, warnings };
+}
+
+function createTable(name: string, table: TableSnapshot): string {
+  const lines = [
+    ...table.columns.map(columnDefinition),
+    ...table.constraints.filter((c) => !isForeignKey(c)).map((c) => `CONSTRAINT ${quoteIdent(c.name)} ${c.definition}`),
+  ];
+  return `CREATE TABLE ${quoteIdent(name)} (\n${lines.map((l) => `  ${l}`).join(",\n")}\n);`;
+}
+
+function columnDefinition(c: ColumnSnapshot): string {
+  return [quoteIdent(c.name), c.type, ...(c.notNull ? ["NOT NULL"] : []), ...(c.default !== null ? [`DEFAULT ${c.default}`] : [])].join(" ");
+}
+
+function columnChanges(table: string, before: ColumnSnapshot, after: ColumnSnapshot): MigrationStep[] {
+  const t = quoteIdent(table);
+  const col = `${t}.${quoteIdent(after.name)}`;
+  const alter = `ALTER TABLE ${t} ALTER COLUMN ${quoteIdent(after.name)}`;
+  const steps: MigrationStep[] = [];
+  if (before.type !== after.type) {
+    const widening = (WIDENINGS[baseType(before.type)] ?? []).includes(baseType(after.type)) && !/\(/.test(after.type);
+    steps.push({
+      description: `change the type of ${col} from ${before.type} to ${after.type}${widening ? "" : " (needs a hand-written step)"}`,
+      sql: `${alter} TYPE ${after.type} USING ${quoteIdent(after.name)}::${after.type};`,
+      ...(widening ? {} : { refusal: "DZ5003" as const }),
+    });
+  }
+  if (before.default !== after.default) {
+    steps.push({
+      description: `${after.default === null ? "drop the default of" : "set the default of"} ${col}`,
+      sql: after.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${after.default};`,
+    });
+  }
+  if (before.notNull && !after.notNull) steps.push({ description: `drop NOT NULL on ${col}`, sql: `${alter} DROP NOT NULL;` });
+  if (!before.notNull && after.notNull) {
+    if (after.default !== null) {
+      steps.push({
+        description: `set NOT NULL on ${col} (existing NULLs take the default)`,
+        sql: `UPDATE ${t} SET ${quoteIdent(after.name)} = DEFAULT WHERE ${quoteIdent(after.name)} IS NULL;\n${alter} SET NOT NULL;`,
+      });
+    } else {
+      steps.push({ description: `set NOT NULL on ${col} without a default (existing rows may hold NULL)`, sql: `${alter} SET NOT NULL;`, refusal: "DZ5002" });
+    }
+  }
+  return steps;
+}
+
+function baseType(type: string): string {
+  return type.replace(/\(.*$/, "").trim();
+}
+
+function addConstraint(table: string, c: ConstraintSnapshot, before?: ConstraintSnapshot): MigrationStep {
+  const t = quoteIdent(table);
+  const sql = `ALTER TABLE ${t} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition};`;
+  if (before === undefined) return { description: `add constraint ${quoteIdent(c.name)} on ${t}`, sql };
+  const narrowing = narrowingCheck(before.definition, c.definition);
+  return {
+    description: `replace constraint ${quoteIdent(c.name)} on ${t}${narrowing ? ` (${narrowing})` : ""}`,
+    sql,
+    ...(narrowing ? { refusal: "DZ5003" as const } : {}),
+  };
+}
+
+/** Why a replaced CHECK may reject existing rows, or null: enum values removed, shorter length. */
+function narrowingCheck(before: string, after: string): string | null {
+  const inList = (d: string) => /^CHECK \(("[^"]+") IN \((.*)\)\)$/.exec(d);
+  const b = inList(before);
+  const a = inList(after);
+  if (b && a && b[1] === a[1]) {
+    const values = (s: string) => s.match(/'(?:[^']|'')*'/g) ?? [];
+    const kept = new Set(values(a[2]!));
+    const removed = values(b[2]!).filter((v) => !kept.has(v));
+    return removed.length === 0 ? null : `enum value${removed.length > 1 ? "s" : ""} ${removed.join(", ")} removed`;
+  }
+  const length = (d: string) => /^CHECK \(char_length\(("[^"]+")\) <= (\d+)\)$/.exec(d);
+  const lb = length(before);
+  const la = length(after);
+  if (lb && la && lb[1] === la[1]) return Number(la[2]) < Number(lb[2]) ? `maximum length lowered from ${lb[2]} to ${la[2]}` : null;
+  return null;
+}
+
+function isForeignKey(c: ConstraintSnapshot): boolean {
+  return c.definition.startsWith("FOREIGN KEY");
+}
+
+function comment(table: string, column: string, text: string): MigrationStep {
+  return { description: `comment on ${quoteIdent(table)}.${quoteIdent(column)}`, sql: `COMMENT ON COLUMN ${quoteIdent(table)}.${quoteIdent(column)} IS ${text};` };
+}
+
+function sameColumns(a: TableSnapshot, b: TableSnapshot): boolean {
+  const key = (t: TableSnapshot) => t.columns.map((c) => `${c.name}:${c.type}`).sort().join();
+  return key(a) === key(b);
+}
+
+function diffIndexes(previous: SchemaSnapshot, next: SchemaSnapshot, droppedTables: ReadonlySet<string>): { dropped: MigrationStep[]; added: MigrationStep[] } {
+  const prev = new Map(previous.indexes.map((i) => [i.name, i]));
+  const nextByName = new Map(next.indexes.map((i) => [i.name, i]));
+  const dropped: MigrationStep[] = [];
+  const added: MigrationStep[] = [];
+  for (const index of previous.indexes) {
+    const after = nextByName.get(index.name);
+    if (after?.statement === index.statement || droppedTables.has(index.table)) continue;
+    dropped.push({ description: `drop index ${quoteIdent(index.name)}`, sql: `DROP INDEX IF EXISTS ${quoteIdent(index.name)};` });
+  }
+  for (const index of next.indexes) {
+    if (prev.get(index.name)?.statement === index.statement) continue;
+    added.push({ description: `create index ${quoteIdent(index.name)}`, sql: index.statement });
+  }
+  return { dropped, added };
+}
+
+function diffGroups(previous: SchemaSnapshot, next: SchemaSnapshot, sections: readonly NamedSection[], droppedTables: ReadonlySet<string>): MigrationStep[] {
+  const prev = new Map(previous.groups.map((g) => [g.name, g]));
+  const steps: MigrationStep[] = [];
+  for (const group of next.groups) {
+    if (prev.get(group.name)?.hash === group.hash) continue;
+    const section = sections.find((s) => s.name === group.name);
+    if (section === undefined) throw new Error(`diff: no section for group ${group.name}`);
+    steps.push({ description: `re-create ${group.name}`, sql: recreatableSql(section.sql) });
+  }
+  const nextTriggers = new Set(next.groups.flatMap((g) => g.triggers.map((t) => `${t.table}.${t.name}`)));
+  const nextFunctions = new Set(next.groups.flatMap((g) => g.functions));
+  for (const group of previous.groups) {
+    for (const t of group.triggers) {
+      if (nextTriggers.has(`${t.table}.${t.name}`) || droppedTables.has(t.table.slice(1, -1).replace(/""/g, '"'))) continue;
+      steps.push({ description: `drop trigger ${t.name} on ${t.table}`, sql: `DROP TRIGGER IF EXISTS ${t.name} ON ${t.table};` });
+    }
+  }
+  for (const group of previous.groups) {
+    for (const f of group.functions) {
+      if (nextFunctions.has(f)) continue;
+      steps.push({ description: `drop function ${f}`, sql: `DROP FUNCTION IF EXISTS ${f};` });
+    }
+  }
+  return steps;
+}

@@ -1,0 +1,394 @@
+/**
+ * Schema evolution on a real PostgreSQL: one app regenerated through a series of spec
+ * revisions. Each revision writes one new committed migration that the app's `npm run migrate`
+ * (graphile-migrate) applies to a database holding rows from every earlier step; every row
+ * survives; destructive revisions are refused and change neither files nor data; and at the end
+ * the evolved schema (pg_catalog: columns, types, defaults, constraints, indexes, RLS, policies,
+ * triggers, functions) equals a fresh migration of the final spec.
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { childEnv, generateApp, installAppDependencies, makeTempDir, removeTempDir, run } from "../support/app";
+import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
+
+const HEAD = `module notes
+
+app notes "Notes"
+`;
+
+const NOTE_ACCESS = `
+  permit:
+    list: authenticated
+    read: authenticated
+    create: authenticated
+    update: authenticated
+    delete: authenticated
+
+  scope:
+    list: author = current_user
+      as: *
+    read: author = current_user
+      as: *
+    create: author = current_user
+      as: *
+    update: author = current_user
+      as: *
+    delete: author = current_user
+      as: *
+`;
+
+const TAG_ACCESS = (extra = "") => `
+  permit:
+    list: authenticated
+    read: authenticated
+    create: authenticated${extra}
+`;
+
+/** Spec revisions in order; `refused` ones must be rejected (and are skipped afterwards). */
+const REVISIONS: readonly { name: string; spec: string; refused?: string }[] = [
+  {
+    name: "1 initial: one entity",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text required
+  pinned: bool=false
+${NOTE_ACCESS}`,
+  },
+  {
+    name: "2 new columns: nullable, enum with default, required with default",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text required
+  pinned: bool=false
+  title: str(80)
+  priority: enum[low,high]=low
+  views: int=0 required
+${NOTE_ACCESS}`,
+  },
+  {
+    name: "3 new entity with a reference, a unique and an auto_update trigger",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text required
+  pinned: bool=false
+  title: str(80)
+  priority: enum[low,high]=low
+  views: int=0 required
+${NOTE_ACCESS}
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required unique
+  note: ref Note
+  touched_at: datetime auto_update
+${TAG_ACCESS()}`,
+  },
+  {
+    name: "4 enum value added, default changed, NOT NULL dropped, longer str, index line",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text
+  pinned: bool=true
+  title: str(200)
+  priority: enum[low,high,urgent]=low
+  views: int=0 required
+  index title, priority
+${NOTE_ACCESS}
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required unique
+  note: ref Note
+  touched_at: datetime auto_update
+${TAG_ACCESS()}`,
+  },
+  {
+    name: "5 refused: a column dropped",
+    refused: "DZ5001",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text
+  title: str(200)
+  priority: enum[low,high,urgent]=low
+  views: int=0 required
+  index title, priority
+${NOTE_ACCESS}
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required unique
+  note: ref Note
+  touched_at: datetime auto_update
+${TAG_ACCESS()}`,
+  },
+  {
+    name: "6 refused: an enum value removed",
+    refused: "DZ5003",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text
+  pinned: bool=true
+  title: str(200)
+  priority: enum[low,urgent]=low
+  views: int=0 required
+  index title, priority
+${NOTE_ACCESS}
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required unique
+  note: ref Note
+  touched_at: datetime auto_update
+${TAG_ACCESS()}`,
+  },
+  {
+    name: "7 policies changed, unique dropped, index removed, auto_update trigger removed, optional column made required with a default",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text
+  pinned: bool=true required
+  title: str(200)
+  priority: enum[low,high,urgent]=low
+  views: int=0 required
+${NOTE_ACCESS}
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required
+  note: ref Note
+  touched_at: datetime
+${TAG_ACCESS("\n    update: authenticated\n    delete: authenticated")}`,
+  },
+  {
+    name: "8 third entity, new indexed column and composite unique",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text
+  pinned: bool=true required
+  title: str(200)
+  priority: enum[low,high,urgent]=low
+  views: int=0 required
+  code: str(12) indexed
+${NOTE_ACCESS}
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required
+  note: ref Note
+  touched_at: datetime
+  unique label, note
+${TAG_ACCESS("\n    update: authenticated\n    delete: authenticated")}
+entity Comment "Comment":
+  id: uuid pk
+  note: ref Note required
+  text: text required
+  posted_at: datetime auto_add
+${TAG_ACCESS()}`,
+  },
+];
+
+const AUTHOR = "a0000000-0000-4000-8000-000000000001";
+
+let tmp: string | undefined;
+let appDir = "";
+let specFile = "";
+let evolved: TestDatabase | undefined;
+let fresh: TestDatabase | undefined;
+
+beforeAll(async () => {
+  tmp = await makeTempDir("dz-e2e-evolution-");
+  appDir = path.join(tmp, "app");
+  specFile = path.join(tmp, "app.dz");
+  evolved = await createTestDatabase("evolution");
+  fresh = await createTestDatabase("evolution_fresh");
+}, 60_000);
+
+afterAll(async () => {
+  await evolved?.drop();
+  await fresh?.drop();
+  if (process.env.DZ_KEEP_EVOLUTION) process.stderr.write(`kept ${tmp}\n`);
+  else await removeTempDir(tmp);
+}, 60_000);
+
+async function migrate(dir: string, url: string): Promise<void> {
+  const result = await run("npm", ["run", "migrate"], { cwd: dir, env: childEnv({ DATABASE_URL: url }), timeoutMs: 120_000 });
+  if (result.exitCode !== 0) throw new Error(`npm run migrate failed:\n${result.output}`);
+}
+
+const sql = <R extends Record<string, unknown> = Record<string, unknown>>(url: string, text: string, values: unknown[] = []) =>
+  withClient(url, async (c) => (await c.query<R>(text, values)).rows);
+
+/** Rows inserted so far, per table, by id: all must be there after every step. */
+const inserted: Record<string, string[]> = { note: [], tag: [], comment: [] };
+
+async function insertRows(step: number): Promise<void> {
+  const url = evolved!.url;
+  const note = await sql<{ id: string }>(url, `INSERT INTO note (author, body) VALUES ($1, $2) RETURNING id`, [AUTHOR, `step ${step}`]);
+  inserted.note!.push(note[0]!.id);
+  if (step >= 3) {
+    const tag = await sql<{ id: string }>(url, `INSERT INTO tag (label, note) VALUES ($1, $2) RETURNING id`, [`tag-${step}`, note[0]!.id]);
+    inserted.tag!.push(tag[0]!.id);
+  }
+  if (step >= 8) {
+    const c = await sql<{ id: string }>(url, `INSERT INTO comment (note, text) VALUES ($1, 'hi') RETURNING id`, [note[0]!.id]);
+    inserted.comment!.push(c[0]!.id);
+  }
+}
+
+async function expectRowsSurvive(): Promise<void> {
+  for (const [table, ids] of Object.entries(inserted)) {
+    if (ids.length === 0) continue;
+    const rows = await sql<{ id: string }>(evolved!.url, `SELECT id FROM "${table}" ORDER BY id`);
+    expect([table, rows.map((r) => r.id)]).toEqual([table, [...ids].sort()]);
+  }
+}
+
+/** The public schema as pg_catalog sees it, in a comparable, order-independent form. */
+async function describeSchema(url: string): Promise<Record<string, unknown>> {
+  const q = (text: string) => sql(url, text);
+  return {
+    columns: await q(`SELECT table_name, column_name, data_type, is_nullable, column_default, numeric_precision, numeric_scale
+      FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`),
+    constraints: await q(`SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def
+      FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2`),
+    indexes: await q(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2`),
+    rls: await q(`SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
+      WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`),
+    policies: await q(`SELECT tablename, policyname, cmd, roles::text, qual, with_check FROM pg_policies WHERE schemaname = 'public' ORDER BY 1, 2`),
+    triggers: await q(`SELECT tgrelid::regclass::text AS tbl, tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger
+      WHERE NOT tgisinternal AND tgrelid::regclass::text NOT LIKE 'graphile_migrate.%' ORDER BY 1, 2`),
+    functions: await q(`SELECT proname, pg_get_function_identity_arguments(oid) AS args, md5(pg_get_functiondef(oid)) AS def
+      FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1, 2`),
+  };
+}
+
+test("eight spec revisions: each migrates with rows kept; refused ones change nothing; the result equals a fresh migration", async () => {
+  let installed = false;
+  let migrations = 0;
+  for (const [i, revision] of REVISIONS.entries()) {
+    const step = i + 1;
+    writeFileSync(specFile, revision.spec);
+    if (revision.refused !== undefined) {
+      const before = readTree(appDir);
+      const result = await generateApp(specFile, appDir);
+      expect([revision.name, result.exitCode]).toEqual([revision.name, 1]);
+      expect(result.stderr).toContain(`error[${revision.refused}]: destructive schema change`);
+      expect(result.stderr).toContain("nothing was changed");
+      expect(readTree(appDir)).toEqual(before);
+      await expectRowsSurvive();
+      continue;
+    }
+    const result = await generateApp(specFile, appDir);
+    if (result.exitCode !== 0) throw new Error(`${revision.name}: dazzle-gen exited ${result.exitCode}:\n${result.stderr}`);
+    migrations += 1;
+    const committed = readCommitted();
+    expect([revision.name, committed.length]).toEqual([revision.name, migrations]);
+    if (!installed) {
+      await installAppDependencies(appDir);
+      installed = true;
+    }
+    await migrate(appDir, evolved!.url);
+    await expectRowsSurvive();
+    await insertRows(step);
+    // Regenerating the same spec writes nothing new.
+    const again = await generateApp(specFile, appDir);
+    expect([revision.name, again.exitCode, readCommitted().length]).toEqual([revision.name, 0, migrations]);
+  }
+  await expectRowsSurvive();
+
+  // Defaults and NOT NULL of later steps applied to the early rows.
+  const early = await sql<{ views: number; priority: string; pinned: boolean }>(evolved!.url, `SELECT views, priority, pinned FROM note WHERE id = $1`, [inserted.note![0]]);
+  expect(early).toEqual([{ views: 0, priority: "low", pinned: false }]);
+
+  // A fresh generation of the final spec, migrated into an empty database, has the same schema.
+  const freshDir = path.join(tmp!, "fresh");
+  const generated = await generateApp(specFile, freshDir);
+  expect(generated.exitCode).toBe(0);
+  await installAppDependencies(freshDir);
+  await migrate(freshDir, fresh!.url);
+  const schema = await describeSchema(evolved!.url);
+  expect(schema).toEqual(await describeSchema(fresh!.url));
+  // …and the comparison is not vacuous.
+  const count = (k: string) => (schema[k] as unknown[]).length;
+  expect(["columns", "constraints", "indexes", "policies", "triggers", "functions"].map((k) => [k, count(k) >= 3])).toEqual(
+    ["columns", "constraints", "indexes", "policies", "triggers", "functions"].map((k) => [k, true]),
+  );
+  expect(schema.triggers).toEqual(expect.arrayContaining([expect.objectContaining({ tbl: "comment", tgname: "dazzle_events" })]));
+  // The lock's snapshot of both is the same too.
+  const verified = await npmRun(appDir, "db:verify", evolved!.url);
+  expect(verified).toEqual({ exitCode: 0, stdout: expect.stringContaining("the database matches the schema snapshot (5 tables)") });
+  const status = await npmRun(appDir, "db:status", evolved!.url);
+  expect(status.stdout).toContain("6 committed migration(s), 6 applied, 0 pending\n  applied  000001-initial.sql\n");
+  const lock = (dir: string) => (JSON.parse(readFileSync(path.join(dir, "dazzle.lock.json"), "utf8")) as { schema: unknown }).schema;
+  expect(lock(appDir)).toEqual(lock(freshDir));
+}, 10 * 60_000);
+
+async function npmRun(dir: string, script: string, url: string): Promise<{ exitCode: number; stdout: string }> {
+  const result = await run("npm", ["run", "--silent", script], { cwd: dir, env: childEnv({ DATABASE_URL: url }), timeoutMs: 120_000 });
+  return { exitCode: result.exitCode, stdout: result.stdout };
+}
+
+/** Each kind of drift db:verify reports: [change, undo, the line it prints]. */
+const DRIFTS: readonly [string, string, string][] = [
+  ["CREATE TABLE extra (id int)", "DROP TABLE extra", 'unexpected table "extra"'],
+  ["ALTER TABLE note ADD COLUMN extra int", "ALTER TABLE note DROP COLUMN extra", 'unexpected column "note"."extra"'],
+  ["ALTER TABLE note ALTER COLUMN views TYPE bigint", "ALTER TABLE note ALTER COLUMN views TYPE integer", 'column "note"."views" has type bigint, expected integer'],
+  ["ALTER TABLE note ALTER COLUMN views DROP NOT NULL", "ALTER TABLE note ALTER COLUMN views SET NOT NULL", 'column "note"."views" is nullable, expected NOT NULL'],
+  ["ALTER TABLE note ALTER COLUMN views SET DEFAULT 7", "ALTER TABLE note ALTER COLUMN views SET DEFAULT 0", 'column "note"."views" has default 7, expected 0'],
+  ["ALTER TABLE note DROP CONSTRAINT ck_note_priority_enum", `ALTER TABLE note ADD CONSTRAINT ck_note_priority_enum CHECK (priority IN ('low', 'high', 'urgent'))`, 'missing constraint "ck_note_priority_enum" on "note"'],
+  [
+    "ALTER TABLE note DROP CONSTRAINT ck_note_code_len, ADD CONSTRAINT ck_note_code_len CHECK (char_length(code) <= 13)",
+    "ALTER TABLE note DROP CONSTRAINT ck_note_code_len, ADD CONSTRAINT ck_note_code_len CHECK (char_length(code) <= 12)",
+    'constraint "ck_note_code_len" on "note" is CHECK ((char_length(code) <= 13)), expected CHECK ((char_length(code) <= 12))',
+  ],
+  ["ALTER TABLE note ADD CONSTRAINT ck_extra CHECK (views >= 0)", "ALTER TABLE note DROP CONSTRAINT ck_extra", 'unexpected constraint "ck_extra" on "note"'],
+  ["DROP INDEX ix_note_code", "CREATE INDEX ix_note_code ON note (code)", 'missing index "ix_note_code" on "note"'],
+  ["ALTER TABLE note NO FORCE ROW LEVEL SECURITY", "ALTER TABLE note FORCE ROW LEVEL SECURITY", 'row-level security is not forced on "note"'],
+  ["ALTER TABLE note DISABLE ROW LEVEL SECURITY", "ALTER TABLE note ENABLE ROW LEVEL SECURITY", 'row-level security is not enabled on "note"'],
+  ["ALTER POLICY scope_select ON note RENAME TO other", "ALTER POLICY other ON note RENAME TO scope_select", 'missing policy "scope_select" on "note"'],
+  ["ALTER TRIGGER dazzle_events ON tag RENAME TO other", "ALTER TRIGGER other ON tag RENAME TO dazzle_events", 'missing trigger "dazzle_events" on "tag"'],
+  ["ALTER FUNCTION dazzle_record_event() RENAME TO other", "ALTER FUNCTION other() RENAME TO dazzle_record_event", 'missing function "dazzle_record_event"()'],
+  // Last: not undone.
+  ["ALTER TABLE note DROP COLUMN code", "", 'missing column "note"."code"'],
+  ["DROP TABLE comment CASCADE", "", 'missing table "comment"'],
+];
+
+test("db:verify reports each kind of drift on a fresh database of the final spec, and exits 1", async () => {
+  const freshDir = path.join(tmp!, "fresh");
+  expect(await npmRun(freshDir, "db:verify", fresh!.url)).toEqual({ exitCode: 0, stdout: expect.stringContaining("matches") });
+  for (const [change, undo, line] of DRIFTS) {
+    await sql(fresh!.url, change);
+    const result = await npmRun(freshDir, "db:verify", fresh!.url);
+    expect([change, result.exitCode, result.stdout.split("\n").filter((l) => l.startsWith("  - "))]).toEqual([change, 1, expect.arrayContaining([`  - ${line}`])]);
+    if (undo !== "") await sql(fresh!.url, undo);
+  }
+}, 5 * 60_000);
+
+function readCommitted(): string[] {
+  return [...readTree(appDir).keys()].filter((f) => f.startsWith("migrations/committed/")).sort();
+}
+
+/** Every file of the app (path → text), without node_modules (a symlink to the shared install). */
+function readTree(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === "node_modules" || e.name === ".dazzle") continue;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else files.set(path.relative(root, full).split(path.sep).join("/"), readFileSync(full, "utf8"));
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return files;
+}

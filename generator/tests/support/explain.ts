@@ -1,0 +1,197 @@
+/**
+ * EXPLAIN helpers shared by generator/tests/e2e/explain-index.test.ts and `npm run bench`: the
+ * app-layer list SQL of every scope rule of a spec, compiled by the one predicate compiler exactly
+ * as the generated `<entity>/access.ts` embeds it, a populated fixtures/e2e-teams database, and
+ * the scan nodes of a JSON plan.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Client } from "pg";
+import { analyze } from "../../compile";
+import { makeSourceFile } from "../../diagnostics/span";
+import { emitMigrations } from "../../emit/sql/emit-migrations";
+import { compilePredicate } from "../../emit/sql/predicate";
+import type { AppIR, Operation, Predicate } from "../../ir/ir";
+
+export const TEAMS_SPEC = path.resolve(__dirname, "../../../fixtures/e2e-teams/app.dz");
+
+/** The IR of a one-file spec; throws on errors. */
+export function irOf(specPath: string): AppIR {
+  const result = analyze({
+    files: [makeSourceFile(path.basename(specPath), readFileSync(specPath, "utf8"))],
+    rootModule: null,
+    fallbackName: "app",
+    specName: path.basename(specPath),
+  });
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || !result.ir) throw new Error(`${specPath}: ${errors.map((d) => d.message).join("; ")}`);
+  return result.ir;
+}
+
+/** Applies the generated initial migration (without its graphile-migrate header) in one transaction. */
+export async function applyMigration(client: Client, ir: AppIR): Promise<void> {
+  const contents = emitMigrations(ir, { specName: "app.dz", generatorVersion: "0.0.0-test", templates: new Map() })[0]!.contents;
+  await client.query(`BEGIN;\n${contents.slice(contents.indexOf("\n\n") + 2)}\nCOMMIT;`);
+}
+
+export interface Caller {
+  readonly userId: string | null;
+  readonly roles: readonly string[];
+  readonly attrs?: Readonly<Record<string, string>>;
+}
+
+/** Runs `fn` in a rolled-back transaction as dazzle_app with the caller's session settings. */
+export async function asCaller<T>(client: Client, caller: Caller, fn: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SET LOCAL ROLE dazzle_app");
+    await client.query("SELECT set_config('dazzle.user_id', $1, true), set_config('dazzle.roles', $2, true)", [caller.userId ?? "", caller.roles.join(",")]);
+    for (const [k, v] of Object.entries(caller.attrs ?? {})) await client.query("SELECT set_config($1, $2, true)", [`dazzle.user_${k}`, v]);
+    return await fn();
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
+
+/** At least one index of each group must be scanned (an OR needs every branch indexed). */
+export type IndexRequirement = ReadonlyArray<ReadonlySet<string>>;
+
+export interface ListQuery {
+  readonly entity: string;
+  readonly table: string;
+  readonly rule: string;
+  readonly source: string;
+  readonly roles: readonly string[];
+  /** `SELECT * FROM t WHERE <scope> ORDER BY id LIMIT 20 OFFSET 0`, as the generated list handler sends it. */
+  readonly sql: string;
+  /** Columns of the scoped table each group of the requirement is about. */
+  readonly columns: ReadonlyArray<readonly string[]>;
+}
+
+/** Columns of the scoped table a predicate filters on, grouped as `IndexRequirement` is. */
+function columnGroups(p: Predicate): string[][] {
+  switch (p.kind) {
+    case "true":
+    case "false":
+      return [];
+    case "column":
+    case "userAttr":
+      return [[p.column]];
+    case "path":
+      return [[p.hops[0]!.column]];
+    case "exists":
+      return [["id"]];
+    case "not":
+      return columnGroups(p.child);
+    case "and":
+      return [p.children.flatMap((c) => columnGroups(c).flat())];
+    case "or":
+      return p.children.flatMap((c) => columnGroups(c));
+  }
+}
+
+/** The list (and, with `ops`, other) queries of every non-`all` scope rule of the spec. */
+export function listQueries(ir: AppIR, ops: readonly Operation[] = ["list"]): ListQuery[] {
+  const out: ListQuery[] = [];
+  for (const e of ir.entities) {
+    for (const r of e.access.scope ?? []) {
+      if (!ops.includes(r.operation) || r.predicate.kind === "true") continue;
+      const where = compilePredicate(r.predicate, { kind: "table", alias: e.table });
+      out.push({
+        entity: e.name,
+        table: e.table,
+        rule: r.id,
+        source: r.source,
+        roles: r.roles === "*" ? [] : r.roles,
+        sql: `SELECT * FROM "${e.table}" WHERE ${where} ORDER BY "id" LIMIT 20 OFFSET 0`,
+        columns: columnGroups(r.predicate),
+      });
+    }
+  }
+  return out;
+}
+
+/** Index names of `table` by leading column. */
+export async function indexesByLeadingColumn(client: Client, table: string): Promise<Map<string, string[]>> {
+  const { rows } = await client.query<{ index: string; col: string }>(
+    `SELECT i.relname AS index, a.attname AS col
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+      WHERE t.relname = $1 ORDER BY 1`,
+    [table],
+  );
+  const map = new Map<string, string[]>();
+  for (const r of rows) map.set(r.col, [...(map.get(r.col) ?? []), r.index]);
+  return map;
+}
+
+export interface ScanNode {
+  readonly node: string;
+  readonly relation: string | undefined;
+  readonly index: string | undefined;
+}
+
+/** Every scan node of a `FORMAT JSON` plan, depth first. */
+export function scanNodes(plan: any): ScanNode[] {
+  const out: ScanNode[] = [];
+  const walk = (n: any) => {
+    if (/Scan$/.test(n["Node Type"])) out.push({ node: n["Node Type"], relation: n["Relation Name"], index: n["Index Name"] });
+    for (const c of n.Plans ?? []) walk(c);
+  };
+  walk(plan.Plan ?? plan);
+  return out;
+}
+
+/** EXPLAIN (FORMAT JSON[, ANALYZE]) of `sql` as the caller; the top plan object. */
+export async function explain(client: Client, caller: Caller, sql: string, analyzeIt = false): Promise<any> {
+  return asCaller(client, caller, async () => {
+    const { rows } = await client.query(`EXPLAIN (FORMAT JSON${analyzeIt ? ", ANALYZE, BUFFERS" : ""}) ${sql}`);
+    return rows[0]["QUERY PLAN"][0];
+  });
+}
+
+/** The text plan, for reports. */
+export async function explainText(client: Client, caller: Caller, sql: string): Promise<string> {
+  return asCaller(client, caller, async () => (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n"));
+}
+
+/** The member of team `team_7` in a database filled by `populateTeams`, and its own user id. */
+export const TEAMS_MEMBER_ROW = 7;
+export const teamsUserId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
+export const teamsMember = (roles: readonly string[] = ["member"]): Caller => ({
+  userId: teamsUserId(TEAMS_MEMBER_ROW),
+  roles,
+  attrs: { team: `team_${TEAMS_MEMBER_ROW % 500}` },
+});
+
+/**
+ * Fills a fixtures/e2e-teams database as the superuser: `users` users in 500 teams, `projects`
+ * projects (owner spread over users, 0.5 % public), `tasks` tasks (teams like users, a third
+ * done), then ANALYZE. Scoped filters are selective, as a multi-user table's are.
+ */
+export async function populateTeams(client: Client, sizes: { users: number; projects: number; tasks: number }): Promise<void> {
+  await client.query("SET session_replication_role = replica"); // skip the event triggers while loading
+  await client.query(
+    `INSERT INTO "user" (id, email, name, team)
+     SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'u' || i || '@example.com', 'User ' || i, 'team_' || (i % 500)
+       FROM generate_series(1, $1::int) AS i`,
+    [sizes.users],
+  );
+  await client.query(
+    `INSERT INTO project (id, name, owner, visibility)
+     SELECT ('10000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'Project ' || i,
+            ('00000000-0000-4000-8000-' || lpad(to_hex(1 + i % $2::int), 12, '0'))::uuid,
+            CASE WHEN i % 200 = 0 THEN 'public' ELSE 'private' END
+       FROM generate_series(1, $1::int) AS i`,
+    [sizes.projects, sizes.users],
+  );
+  await client.query(
+    `INSERT INTO task (id, title, project, team, done)
+     SELECT ('20000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'Task ' || i,
+            ('10000000-0000-4000-8000-' || lpad(to_hex(1 + i % $2::int), 12, '0'))::uuid, 'team_' || (i % 500), i % 3 = 0
+       FROM generate_series(1, $1::int) AS i`,
+    [sizes.tasks, sizes.projects],
+  );
+  await client.query("SET session_replication_role = DEFAULT");
+  await client.query("ANALYZE");
+}

@@ -1,0 +1,123 @@
+/**
+ * `dazzle-gen explain` (issue 5): exact output for a caller matched by a path rule and a `via`
+ * rule (helpers listed), for a permit denial, for an anonymous caller, and the CLI's usage errors.
+ */
+import { analyze } from "../../compile";
+import { main } from "../../cli";
+import { makeSourceFile } from "../../diagnostics/span";
+import { explain } from "../../explain";
+import type { AppIR } from "../../ir/ir";
+import path from "node:path";
+
+const SPEC = `app school "School"
+
+persona teacher "Teacher":
+  description: "Own department"
+persona admin "Admin":
+  description: "Everything"
+persona banned "Banned":
+  description: "Suspended"
+
+entity Department "Department":
+  name: str(120) required
+  permit:
+    list: authenticated
+
+entity User "User":
+  email: email required
+  department: ref Department
+  permit:
+    read: role(admin)
+
+entity Group "Group":
+  name: str(120) required
+  department: ref Department required
+  permit:
+    list: role(admin)
+
+entity Membership "Membership":
+  user: ref User required
+  group: ref Group required
+  revoked_at: datetime
+  permit:
+    list: role(admin)
+
+entity Enrolment "Enrolment":
+  label: str(120) required
+  group: ref Group required
+  permit:
+    read: role(teacher) or role(admin)
+  forbid:
+    read: role(banned)
+  scope:
+    read: group.department = current_user.department
+      as: teacher
+    read: via Membership(user = current_user, group = group, revoked_at = null)
+      as: teacher
+    read: all
+      as: admin
+`;
+
+function ir(): AppIR {
+  const result = analyze({ files: [makeSourceFile("app.dz", SPEC)], rootModule: null, fallbackName: "school", specName: "app.dz" });
+  if (result.ir === null) throw new Error(JSON.stringify(result.diagnostics));
+  return result.ir;
+}
+
+test("a teacher reading enrolments: rules, RLS policy, app WHERE and helpers", () => {
+  expect(explain(ir(), "Enrolment", "read", ["teacher"])).toBe(EXPECTED_TEACHER);
+});
+
+test("permit denial and anonymous callers are explained", () => {
+  const denied = explain(ir(), "Enrolment", "read", ["teacher", "banned"]);
+  expect(denied).toContain("  decision: 403 forbidden (Enrolment.read.forbid matches)\n");
+  expect(denied).toContain("app-layer WHERE for teacher, banned:\n  (not reached: 403 forbidden (Enrolment.read.forbid matches))\n");
+  const anonymous = explain(ir(), "Enrolment", "read", []);
+  expect(anonymous.split("\n")[0]).toBe("Enrolment read as anonymous (no token)");
+  expect(anonymous).toContain("  decision: 401 unauthorized (no anonymous permit rule)\n");
+  expect(explain(ir(), "Enrolment", "create", ["admin"])).toContain("RLS policy scope_insert on \"enrolment\" (all roles; gated per role inside):\n  -- scope_insert (create): no policy, denied\n");
+});
+
+test("the CLI subcommand prints the explanation and rejects bad usage", async () => {
+  let out = "";
+  let err = "";
+  const io = { stdout: (s: string) => void (out += s), stderr: (s: string) => void (err += s) };
+  const spec = path.resolve(__dirname, "../../../fixtures/e2e-teams/app.dz");
+  expect(await main(["explain", spec, "Task", "list", "--as", "member"], io)).toBe(0);
+  expect(out).toContain('app-layer WHERE for member:\n  ("task"."team" = (SELECT dazzle_user_attr_team()) AND "task"."done" = FALSE)\n');
+  expect(await main(["explain", spec, "Task", "list"], io)).toBe(2);
+  expect(await main(["explain", spec, "Task", "write", "--as", "member"], io)).toBe(2);
+  expect(await main(["explain", spec, "Nope", "list", "--as", "member"], io)).toBe(2);
+  expect(err).toContain("no entity Nope");
+});
+
+const EXPECTED_TEACHER = [
+  "Enrolment read as teacher",
+  "",
+  "permit/forbid:",
+  "  Enrolment.read.permit: role(teacher) or role(admin)",
+  "  Enrolment.read.forbid: role(banned)",
+  "  decision: permitted",
+  "",
+  "scope rules:",
+  "  Enrolment.read.1 (as: teacher): group.department = current_user.department",
+  "  Enrolment.read.2 (as: teacher): via Membership(user = current_user, group = group, revoked_at = null)",
+  "  not for these roles: Enrolment.read.3 (as: admin)",
+  "",
+  "RLS policy scope_select on \"enrolment\" (all roles; gated per role inside):",
+  "  -- scope_select (read, list)",
+  "  --   Enrolment.read.1: group.department = current_user.department",
+  "  --   Enrolment.read.2: via Membership(user = current_user, group = group, revoked_at = null)",
+  "  --   Enrolment.read.3: all",
+  "  CREATE POLICY \"scope_select\" ON \"enrolment\" FOR SELECT TO \"dazzle_app\"",
+  "    USING (((SELECT dazzle_has_role('teacher')) OR (SELECT dazzle_has_role('admin'))) AND NOT (SELECT dazzle_has_role('banned')) AND (((SELECT dazzle_has_role('teacher')) AND CASE WHEN (SELECT dazzle_user_attr_department()) IS NULL THEN NULL ELSE \"group\" IN (SELECT * FROM dz_path_b43426dc((SELECT dazzle_user_attr_department()))) END) OR ((SELECT dazzle_has_role('teacher')) AND CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE \"group\" IN (SELECT * FROM dz_via_edbe806a((SELECT dazzle_user_id()))) END) OR (SELECT dazzle_has_role('admin'))));",
+  "",
+  "app-layer WHERE for teacher:",
+  "  (CASE WHEN (SELECT dazzle_user_attr_department()) IS NULL THEN NULL ELSE \"enrolment\".\"group\" IN (SELECT * FROM dz_path_b43426dc((SELECT dazzle_user_attr_department()))) END OR CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE \"enrolment\".\"group\" IN (SELECT * FROM dz_via_edbe806a((SELECT dazzle_user_id()))) END)",
+  "",
+  "helper functions:",
+  "  dz_path_b43426dc(uuid) RETURNS SETOF uuid -- FK path group.department = $1: ids of group rows",
+  "    SELECT t1.\"id\" FROM \"group\" t1 WHERE t1.\"department\" = $1",
+  "  dz_via_edbe806a(uuid) RETURNS SETOF uuid -- via Membership(group = group, user = $1, revoked_at = null)",
+  "    SELECT j.\"group\" FROM \"membership\" j WHERE j.\"user\" = $1 AND j.\"revoked_at\" IS NULL AND j.\"group\" IS NOT NULL",
+].join("\n") + "\n";
