@@ -329,6 +329,13 @@ test("eight spec revisions: each migrates with rows kept; refused ones change no
   expect(verified).toEqual({ exitCode: 0, stdout: expect.stringContaining("the database matches the schema snapshot (5 tables)") });
   const status = await npmRun(appDir, "db:status", evolved!.url);
   expect(status.stdout).toContain("6 committed migration(s), 6 applied, 0 pending\n  applied  000001-initial.sql\n");
+  // db:reset: refused without the typed confirmation, then every row gone with --yes.
+  const declined = await run("npm", ["run", "--silent", "db:reset"], { cwd: appDir, env: childEnv({ DATABASE_URL: evolved!.url }), input: "no\n" });
+  expect([declined.exitCode, declined.stdout.trim().endsWith("nothing was deleted")]).toEqual([1, true]);
+  expect(await sql(evolved!.url, "SELECT count(*)::int AS n FROM note")).toEqual([{ n: inserted.note!.length }]);
+  const reset = await run("npm", ["run", "--silent", "db:reset", "--", "--yes"], { cwd: appDir, env: childEnv({ DATABASE_URL: evolved!.url }) });
+  expect([reset.exitCode, reset.stdout]).toEqual([0, "deleted every row of 5 tables\n"]);
+  expect(await sql(evolved!.url, "SELECT (SELECT count(*) FROM note)::int + (SELECT count(*) FROM tag)::int AS n")).toEqual([{ n: 0 }]);
   const lock = (dir: string) => (JSON.parse(readFileSync(path.join(dir, "dazzle.lock.json"), "utf8")) as { schema: unknown }).schema;
   expect(lock(appDir)).toEqual(lock(freshDir));
 }, 10 * 60_000);
