@@ -4,7 +4,7 @@
  */
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { SourceFile, Span } from "../diagnostics/span";
-import type { DefaultIR, Predicate } from "../ir/ir";
+import type { DefaultIR, FieldTypeIR, Predicate } from "../ir/ir";
 import type { AppDecl, AuditOnDecl, Comparison, EntityDecl, FieldDecl, FileNode, PersonaDecl, TransitionsBlock, ViaFilter } from "../syntax/ast";
 import type { CheckedEvents } from "./check-events";
 import type { CheckedInvariants } from "./check-invariants";
@@ -26,25 +26,14 @@ export interface GeneratorOptions {
   readonly principal?: string;
 }
 
-/** Field types the checker understands; anything else was reported and dropped. */
+/**
+ * Field types the checker understands (anything else was reported and dropped): the IR's field
+ * types, except that a `ref` does not know its table yet and `money` is still one field (lowering
+ * splits it into `<f>_minor` and `<f>_currency`).
+ */
 export type ResolvedType =
-  | { readonly kind: "uuid" }
-  | { readonly kind: "str"; readonly maxLength: number }
-  | { readonly kind: "text" }
-  | { readonly kind: "email" }
-  | { readonly kind: "int" }
-  | { readonly kind: "bool" }
-  | { readonly kind: "date" }
-  | { readonly kind: "datetime" }
-  | { readonly kind: "enum"; readonly values: readonly string[] }
+  | Exclude<FieldTypeIR, { readonly kind: "ref" | "moneyMinor" | "moneyCurrency" }>
   | { readonly kind: "ref"; readonly entity: string }
-  | { readonly kind: "decimal"; readonly precision: number; readonly scale: number }
-  | { readonly kind: "float" }
-  | { readonly kind: "url" }
-  | { readonly kind: "slug" }
-  | { readonly kind: "timezone" }
-  | { readonly kind: "json" }
-  | { readonly kind: "file" }
   /** Two columns `<f>_minor` and `<f>_currency` (DSL.md §4.3); `currency` is the upper-cased default. */
   | { readonly kind: "money"; readonly currency: string };
 
