@@ -4,8 +4,12 @@
  * that column (DSL.md §4.4, §4.6, §6.10); then the entity's `index a, b` lines as
  * `ix_<t>_<a>_<b>` (§4.7), except one that a column index above already is.
  *
+ * Column indexes carry `id` as a second key: generated lists are `WHERE <scope> ORDER BY id
+ * LIMIT n`, and with `(col, id)` PostgreSQL reads exactly the page instead of walking the primary
+ * key and filtering (measured on 1M rows: an empty scope went from 338 ms to 0.03 ms).
+ *
  * ```sql
- * CREATE INDEX "ix_task_project" ON "task" ("project");
+ * CREATE INDEX "ix_task_project" ON "task" ("project", "id");
  * CREATE INDEX "ix_task_status_due" ON "task" ("status", "due");
  * ```
  */
@@ -21,7 +25,7 @@ export function emitIndexes(entities: readonly EntityIR[]): string | null {
     for (const f of e.fields) {
       if (!needsIndex(f)) continue;
       const name = objectName("ix", e.table, f.column);
-      statements.push(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)});`);
+      statements.push(`CREATE INDEX ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)}, "id");`);
     }
     const single = new Set(e.fields.filter((f) => needsIndex(f) || leadsUnique(f) || f.column === "id").map((f) => f.column));
     for (const index of e.rules?.indexes ?? []) {

@@ -91,7 +91,7 @@ describe("modifiers (DSL.md §4.4)", () => {
   test("`unique` on money is UNIQUE (currency, minor); url and timezone text defaults are checked (DZ4003)", () => {
     expect(tableSql("  m: money unique indexed\n").filter((l) => l.includes("UNIQUE"))).toEqual(['  CONSTRAINT "uq_item_m_currency_m_minor" UNIQUE ("m_currency", "m_minor"),']);
     expect(emitIndexes(ir("  m: money unique indexed\n").entities)!.split("\n").filter((l) => l.startsWith("CREATE"))).toEqual([
-      'CREATE INDEX "ix_item_m_minor" ON "item" ("m_minor");',
+      'CREATE INDEX "ix_item_m_minor" ON "item" ("m_minor", "id");',
     ]);
     expect(codes(entity('  a: url = "example.com"\n  b: timezone = "Mars/Base"\n  c: timezone = "America/New_York"\n  d: url = "https://x.org/a"\n'))).toEqual([
       "DZ4003 3:12 default `example.com` is not an absolute http(s) URL",
@@ -114,8 +114,8 @@ describe("modifiers (DSL.md §4.4)", () => {
       `COMMENT ON COLUMN "item"."d" IS 'pii: category=contact';`,
     ]);
     expect(emitIndexes(app.entities)!.split("\n").filter((l) => l.startsWith("CREATE"))).toEqual([
-      'CREATE INDEX "ix_item_b" ON "item" ("b");',
-      'CREATE INDEX "ix_item_c_minor" ON "item" ("c_minor");',
+      'CREATE INDEX "ix_item_b" ON "item" ("b", "id");',
+      'CREATE INDEX "ix_item_c_minor" ON "item" ("c_minor", "id");',
     ]);
   });
 });

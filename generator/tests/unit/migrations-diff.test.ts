@@ -62,7 +62,7 @@ describe("safe steps: exact SQL", () => {
         'CREATE TABLE "part" (\n  "id" uuid NOT NULL DEFAULT gen_random_uuid(),\n  "item" uuid NOT NULL,\n  CONSTRAINT "pk_part" PRIMARY KEY ("id")\n);',
       ],
       ['add constraint "fk_part_item" on "part"', 'ALTER TABLE "part" ADD CONSTRAINT "fk_part_item" FOREIGN KEY ("item") REFERENCES "item" ("id");'],
-      ['create index "ix_part_item"', 'CREATE INDEX "ix_part_item" ON "part" ("item");'],
+      ['create index "ix_part_item"', 'CREATE INDEX "ix_part_item" ON "part" ("item", "id");'],
     ]);
   });
 
