@@ -135,7 +135,6 @@ export function emitApp(
   previous: import("./emit/sql/emit-migrations").PreviousSchema | null,
   options: { allowDestructive?: boolean } = {},
 ): { files: GeneratedFile[]; migrations: import("./emit/sql/emit-migrations").MigrationPlan } {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { emitProjectFiles } = require("./emit/project/emit-project-files") as typeof import("./emit/project/emit-project-files");
   const { planMigrations } = require("./emit/sql/emit-migrations") as typeof import("./emit/sql/emit-migrations");
   const { emitTypeScript } = require("./emit/ts/emit-typescript") as typeof import("./emit/ts/emit-typescript");
@@ -162,7 +161,6 @@ export class InternalDiagnostics extends Error {
  * a few milliseconds for a whole app), at its first syntax error.
  */
 export function checkEmittedSyntax(files: readonly Pick<GeneratedFile, "path" | "contents">[]): Diagnostic[] {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { ts } = require("ts-morph") as typeof import("ts-morph");
   const out: Diagnostic[] = [];
   for (const file of files) {

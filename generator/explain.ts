@@ -18,6 +18,7 @@ import { emitRls } from "./emit/sql/emit-rls";
 import { assertNever, compilePredicate } from "./emit/sql/predicate";
 import { pathHelper, viaHelper, type ScopeHelper } from "./emit/sql/scope-helper";
 import { OPERATIONS, type AppIR, type Operation, type PermitExpr, type Predicate } from "./ir/ir";
+import { predicateLeaves } from "./ir/predicate-leaves";
 import { InputError, readProject } from "./read-project";
 
 export interface ExplainIo {
@@ -79,26 +80,9 @@ function holds(e: PermitExpr, roles: readonly string[], authenticated: boolean):
 }
 
 function helpersOf(p: Predicate, out: Map<string, ScopeHelper>): void {
-  switch (p.kind) {
-    case "path": {
-      const h = pathHelper(p);
-      out.set(h.name, h);
-      return;
-    }
-    case "exists": {
-      const h = viaHelper(p);
-      out.set(h.name, h);
-      return;
-    }
-    case "and":
-    case "or":
-      p.children.forEach((c) => helpersOf(c, out));
-      return;
-    case "not":
-      helpersOf(p.child, out);
-      return;
-    default:
-      return;
+  for (const leaf of predicateLeaves(p)) {
+    const h = leaf.kind === "path" ? pathHelper(leaf) : leaf.kind === "exists" ? viaHelper(leaf) : null;
+    if (h) out.set(h.name, h);
   }
 }
 

@@ -6,6 +6,7 @@ import type { CheckedProgram, EntityInfo, FieldInfo, ResolvedType } from "../sem
 import type { Condition, ScopeFilter } from "../syntax/ast";
 import { routeSegment } from "../util/names";
 import { columnType } from "./column-type";
+import { predicateLeaves } from "./predicate-leaves";
 import { lowerAppRules, lowerEntityRules } from "./lower-rules";
 import {
   OPERATIONS,
@@ -197,40 +198,35 @@ function lowerFilter(f: ScopeFilter, program: CheckedProgram): Predicate {
 
 /** Scoped-table columns a scope compares or uses as its first FK hop (they get an index, §6.10). */
 function collectColumns(p: Predicate, into: Set<string>): void {
-  switch (p.kind) {
-    case "column":
-    case "userAttr":
-      into.add(p.column);
-      return;
-    case "path":
-      into.add(p.hops[0]!.column);
-      return;
-    case "exists":
-      for (const b of p.entityBindings) into.add(b.column);
-      return;
-    case "and":
-    case "or":
-      p.children.forEach((c) => collectColumns(c, into));
-      return;
-    case "not":
-      collectColumns(p.child, into);
-      return;
-    case "true":
-    case "false":
-      return;
+  for (const leaf of predicateLeaves(p)) {
+    switch (leaf.kind) {
+      case "column":
+      case "userAttr":
+        into.add(leaf.column);
+        break;
+      case "path":
+        into.add(leaf.hops[0]!.column);
+        break;
+      case "exists":
+        for (const b of leaf.entityBindings) into.add(b.column);
+        break;
+      case "true":
+      case "false":
+        break;
+    }
   }
 }
 
 function principalAttributes(entities: readonly EntityIR[], program: CheckedProgram): AppIR["principal"]["attributes"] {
   const attrs = new Set<string>();
-  const visit = (p: Predicate): void => {
-    if (p.kind === "userAttr" && p.attr !== "id") attrs.add(p.attr);
-    else if (p.kind === "path" && p.value.kind === "userAttr" && p.value.attr !== "id") attrs.add(p.value.attr);
-    else if (p.kind === "exists") p.principalBindings.forEach((b) => b.attr !== "id" && attrs.add(b.attr));
-    else if (p.kind === "and" || p.kind === "or") p.children.forEach(visit);
-    else if (p.kind === "not") visit(p.child);
-  };
-  for (const e of entities) for (const r of e.access.scope ?? []) visit(r.predicate);
+  for (const e of entities) {
+    for (const leaf of (e.access.scope ?? []).flatMap((r) => predicateLeaves(r.predicate))) {
+      if (leaf.kind === "userAttr") attrs.add(leaf.attr);
+      else if (leaf.kind === "path" && leaf.value.kind === "userAttr") attrs.add(leaf.value.attr);
+      else if (leaf.kind === "exists") for (const b of leaf.principalBindings) attrs.add(b.attr);
+    }
+  }
+  attrs.delete("id"); // `current_user` itself is dazzle_user_id(), not an attribute setting
   const principal = program.principal.entity;
   return [...attrs].sort().map((name) => {
     const field = principal?.fieldsByName.get(name);

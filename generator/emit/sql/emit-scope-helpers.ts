@@ -19,49 +19,31 @@
  * The definer (BYPASSRLS) gets SELECT on exactly the tables the helpers read, so a helper sees
  * past the referenced tables' own policies: the rule, not the caller's other rights, decides.
  */
-import type { EntityIR, Predicate } from "../../ir/ir";
+import type { EntityIR } from "../../ir/ir";
 import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
 import { objectName } from "./object-name";
-import { assertNever } from "./predicate";
 import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
 import { pathHelper, viaHelper, type ScopeHelper } from "./scope-helper";
 import { sqlSection } from "./sql-section";
+import { predicateLeaves } from "../../ir/predicate-leaves";
 
 export function emitScopeHelpers(entities: readonly EntityIR[]): string | null {
   const helpers = new Map<string, ScopeHelper>();
   const junctionColumns = new Map<string, Set<string>>();
-  const visit = (p: Predicate): void => {
-    switch (p.kind) {
-      case "path": {
-        const h = pathHelper(p);
+  for (const e of entities) {
+    for (const leaf of (e.access.scope ?? []).flatMap((rule) => predicateLeaves(rule.predicate))) {
+      if (leaf.kind === "path") {
+        const h = pathHelper(leaf);
         helpers.set(h.name, h);
-        return;
-      }
-      case "exists": {
-        const h = viaHelper(p);
+      } else if (leaf.kind === "exists") {
+        const h = viaHelper(leaf);
         helpers.set(h.name, h);
-        const columns = junctionColumns.get(p.junction.table) ?? new Set<string>();
-        for (const b of [...p.entityBindings, ...p.principalBindings, ...p.nullBindings]) columns.add(b.path.hops[0]?.column ?? b.path.column);
-        junctionColumns.set(p.junction.table, columns);
-        return;
+        const columns = junctionColumns.get(leaf.junction.table) ?? new Set<string>();
+        for (const b of [...leaf.entityBindings, ...leaf.principalBindings, ...leaf.nullBindings]) columns.add(b.path.hops[0]?.column ?? b.path.column);
+        junctionColumns.set(leaf.junction.table, columns);
       }
-      case "and":
-      case "or":
-        p.children.forEach(visit);
-        return;
-      case "not":
-        visit(p.child);
-        return;
-      case "true":
-      case "false":
-      case "column":
-      case "userAttr":
-        return;
-      default:
-        assertNever(p);
     }
-  };
-  for (const e of entities) for (const rule of e.access.scope ?? []) visit(rule.predicate);
+  }
   if (helpers.size === 0) return null;
 
   const sorted = [...helpers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -15,6 +15,7 @@
 import { OPERATIONS, type AppIR, type ComparisonOp, type EntityIR, type ExistsCheck, type ExprIR, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate } from "../../ir/ir";
 import { assertNever } from "../sql/predicate";
 import { allowsAnonymous } from "./emit-access";
+import { predicateLeaves } from "../../ir/predicate-leaves";
 
 export type Value = string | number | boolean | null;
 export type SeedRow = Record<string, Value>;
@@ -93,26 +94,10 @@ function collectLiterals(app: AppIR): Map<string, LiteralValue[]> {
     out.set(key, list);
   };
   for (const e of app.entities) {
-    const visit = (p: Predicate): void => {
-      switch (p.kind) {
-        case "column":
-          add(e.table, p.column, p.value);
-          return;
-        case "path":
-          if (p.value.kind === "literal") add(p.hops[p.hops.length - 1]!.table, p.column, p.value.value);
-          return;
-        case "and":
-        case "or":
-          p.children.forEach(visit);
-          return;
-        case "not":
-          visit(p.child);
-          return;
-        default:
-          return;
-      }
-    };
-    for (const r of e.access.scope ?? []) visit(r.predicate);
+    for (const leaf of (e.access.scope ?? []).flatMap((r) => predicateLeaves(r.predicate))) {
+      if (leaf.kind === "column") add(e.table, leaf.column, leaf.value);
+      else if (leaf.kind === "path" && leaf.value.kind === "literal") add(leaf.hops[leaf.hops.length - 1]!.table, leaf.column, leaf.value.value);
+    }
   }
   return out;
 }
