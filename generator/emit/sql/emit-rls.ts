@@ -1,8 +1,9 @@
 /**
  * Row-level security per entity table (DSL.md §6.11): ENABLE + FORCE (the owner is subject too),
  * the grant to `dazzle_app`, and one permissive policy per verb whose body is
- * `compileOperationPolicy` (permit AND NOT forbid AND scope) of the verb's operations, ORed for
- * SELECT (read, list). A verb whose body is statically FALSE gets no policy, so it is denied.
+ * `compilePolicyBody` (permit AND NOT forbid AND scope, normalised so each role test appears
+ * once per alternative) of the verb's operations, ORed for SELECT (read, list). A verb whose body
+ * is statically FALSE gets no policy, so it is denied.
  * Every policy is dropped first, so re-applying the section converges.
  *
  * ```sql
@@ -17,7 +18,7 @@
  */
 import type { EntityIR, Operation } from "../../ir/ir";
 import { APP_ROLE } from "./emit-roles";
-import { compileOperationPolicy } from "./predicate";
+import { compilePolicyBody } from "./policy-body";
 import { quoteIdent } from "./quote";
 import { sqlSection } from "./sql-section";
 
@@ -67,17 +68,9 @@ function verbPolicy(e: EntityIR, verb: Verb): string {
   return lines.join("\n");
 }
 
-/** OR of the operations' bodies; null when every one is statically FALSE. */
+/** The policy body of the verb's operations; null when it is statically FALSE. */
 function verbBody(e: EntityIR, verb: Verb): string | null {
-  const { permit, forbid, scope } = e.access;
-  const bodies: string[] = [];
-  for (const op of verb.operations) {
-    const body = compileOperationPolicy(permit[op], forbid[op], scope, op);
-    if (body !== null && !bodies.includes(body)) bodies.push(body);
-  }
-  if (bodies.length === 0) return null;
-  if (bodies.includes("TRUE")) return "TRUE";
-  return bodies.length === 1 ? bodies[0]! : bodies.map((b) => `(${b})`).join(" OR ");
+  return compilePolicyBody(e.access, verb.operations);
 }
 
 /** Names the operations and the scope rules (id and source) the policy encodes. */

@@ -21,7 +21,7 @@
  * is unset, so `not via …` and `not ( … )` fail closed for anonymous or unresolved callers. Plain
  * `col = (SELECT reader())` comparisons need no guard: they are NULL already.
  */
-import type { ExistsCheck, Operation, PathCheck, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
+import type { ExistsCheck, PathCheck, PermitExpr, Predicate } from "../../ir/ir";
 import { quoteIdent, quoteLiteral } from "./quote";
 import { pathHelper, SQL_OP, viaHelper } from "./scope-helper";
 
@@ -114,50 +114,11 @@ export function compilePermit(e: PermitExpr): string {
     case "or":
       return `(${e.children.map(compilePermit).join(" OR ")})`;
     case "not":
-      return `NOT (${compilePermit(e.child)})`;
+      // Every operand form is one SQL unit already (a parenthesised subquery or group).
+      return `NOT ${compilePermit(e.child)}`;
     default:
       return assertNever(e);
   }
-}
-
-/** The `as:` role test of a scope rule; `null` for `as: *` (no test). */
-export function compileRoleTest(roles: ScopeRuleIR["roles"]): string | null {
-  if (roles === "*") return null;
-  const tests = roles.map((r) => `(SELECT dazzle_has_role(${quoteLiteral(r)}))`);
-  return tests.length === 1 ? tests[0]! : `(${tests.join(" OR ")})`;
-}
-
-/**
- * The RLS body for one operation: permit(o) AND NOT forbid(o) AND scope(o), where scope(o) ORs
- * `(<role test> AND <predicate>)` over o's rules, or is TRUE when the entity has no scope block.
- * Returns null when the body is statically FALSE (no permit rule, or no scope rule for o).
- */
-export function compileOperationPolicy(
-  permit: PermitExpr,
-  forbid: PermitExpr,
-  scope: readonly ScopeRuleIR[] | null,
-  op: Operation,
-): string | null {
-  if (permit.kind === "never") return null;
-  const parts: string[] = [];
-  if (permit.kind !== "anyone") parts.push(compilePermit(permit));
-  if (forbid.kind !== "never") parts.push(`NOT ${compilePermit(forbid)}`);
-  if (scope !== null) {
-    const rules = scope.filter((r) => r.operation === op && r.predicate.kind !== "false");
-    if (rules.length === 0) return null;
-    const alternatives = rules.map((r) => {
-      const roleTest = compileRoleTest(r.roles);
-      const pred = r.predicate.kind === "true" ? null : compilePredicate(r.predicate, { kind: "policy" });
-      if (roleTest === null && pred === null) return "TRUE";
-      if (roleTest === null) return pred!;
-      if (pred === null) return roleTest;
-      return `(${roleTest} AND ${pred})`;
-    });
-    if (!alternatives.includes("TRUE")) {
-      parts.push(alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(" OR ")})`);
-    }
-  }
-  return parts.length === 0 ? "TRUE" : parts.join(" AND ");
 }
 
 export function assertNever(x: never): never {

@@ -279,7 +279,7 @@ export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile {
       .map((t) => `  { table: ${JSON.stringify(t.table)}, rows: [\n${t.rows.map((r) => `    ${JSON.stringify(r)},`).join("\n")}\n  ] },`)
       .join("\n")}\n];`,
     "",
-    "/** Who calls: one principal per role, an unknown role, and anonymous (roles null: no token). */",
+    "/** Who calls: two principals per role, neighbouring role pairs, all roles, an unknown role, and anonymous (roles null: no token). */",
     `const CALLERS: readonly Caller[] = [\n${model.callers.map((c) => `  ${JSON.stringify(c)},`).join("\n")}\n];`,
     "",
     "/** Expected outcomes, computed from the access IR over SEED by dazzle-gen. */",

@@ -487,6 +487,16 @@ function callersOf(app: AppIR, userIds: string[]): RbacCaller[] {
     { name: role, userId: userIds[0]!, roles: [role] },
     { name: `${role} (2)`, userId: userIds[(i + 1) % userIds.length]!, roles: [role] },
   ]);
+  // Callers holding several roles: each pair of neighbouring roles and all roles at once. Their
+  // permit decisions and scope rules combine (ORed rules, forbid still wins), which is what the
+  // normalised policy bodies (emit/sql/policy-body.ts) must reproduce.
+  if (app.roles.length > 1) {
+    for (let i = 0; i + 1 < app.roles.length; i++) {
+      const pair = [app.roles[i]!, app.roles[i + 1]!];
+      callers.push({ name: pair.join("+"), userId: userIds[(i + 2) % userIds.length]!, roles: pair });
+    }
+    if (app.roles.length > 2) callers.push({ name: "(all roles)", userId: userIds[0]!, roles: [...app.roles] });
+  }
   callers.push({ name: "(unknown role)", userId: userIds[app.roles.length % userIds.length]!, roles: [UNKNOWN_ROLE] });
   callers.push({ name: "(anonymous)", userId: null, roles: null });
   return callers;

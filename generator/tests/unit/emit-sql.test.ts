@@ -295,7 +295,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON "task" TO "dazzle_app";
 --   Task.read.2: read: all
 DROP POLICY IF EXISTS "scope_select" ON "task";
 CREATE POLICY "scope_select" ON "task" FOR SELECT TO "dazzle_app"
-  USING ((((SELECT dazzle_user_id()) IS NOT NULL) AND (("owner" = (SELECT dazzle_user_id()) OR "label" = 'O''Brien \\ "x" ü') OR (SELECT dazzle_has_role('manager')))) OR (((SELECT dazzle_user_id()) IS NOT NULL) AND ("owner" = (SELECT dazzle_user_id()) OR (SELECT dazzle_has_role('manager')))));
+  USING ((((SELECT dazzle_user_id()) IS NOT NULL) AND ("owner" = (SELECT dazzle_user_id()) OR "label" = 'O''Brien \\ "x" ü')) OR ((SELECT dazzle_has_role('manager')) AND ((SELECT dazzle_user_id()) IS NOT NULL)));
 -- scope_insert (create)
 --   Task.create.1: create: owner = current_user
 DROP POLICY IF EXISTS "scope_insert" ON "task";
@@ -305,13 +305,13 @@ CREATE POLICY "scope_insert" ON "task" FOR INSERT TO "dazzle_app"
 --   Task.update.1: update: owner = current_user and status != done
 DROP POLICY IF EXISTS "scope_update" ON "task";
 CREATE POLICY "scope_update" ON "task" FOR UPDATE TO "dazzle_app"
-  USING (((SELECT dazzle_user_id()) IS NOT NULL) AND (((SELECT dazzle_has_role('member')) OR (SELECT dazzle_has_role('manager'))) AND ("owner" = (SELECT dazzle_user_id()) AND "status" <> 'done')))
-  WITH CHECK (((SELECT dazzle_user_id()) IS NOT NULL) AND (((SELECT dazzle_has_role('member')) OR (SELECT dazzle_has_role('manager'))) AND ("owner" = (SELECT dazzle_user_id()) AND "status" <> 'done')));
+  USING ((((SELECT dazzle_has_role('member')) OR (SELECT dazzle_has_role('manager'))) AND ((SELECT dazzle_user_id()) IS NOT NULL)) AND ("owner" = (SELECT dazzle_user_id()) AND "status" <> 'done'))
+  WITH CHECK ((((SELECT dazzle_has_role('member')) OR (SELECT dazzle_has_role('manager'))) AND ((SELECT dazzle_user_id()) IS NOT NULL)) AND ("owner" = (SELECT dazzle_user_id()) AND "status" <> 'done'));
 -- scope_delete (delete)
 --   Task.delete.1: delete: status = done
 DROP POLICY IF EXISTS "scope_delete" ON "task";
 CREATE POLICY "scope_delete" ON "task" FOR DELETE TO "dazzle_app"
-  USING (((SELECT dazzle_user_id()) IS NOT NULL) AND NOT (SELECT dazzle_has_role('guest')) AND ((SELECT dazzle_has_role('manager')) AND "status" = 'done'));`);
+  USING (((SELECT dazzle_has_role('manager')) AND ((SELECT dazzle_user_id()) IS NOT NULL) AND NOT (SELECT dazzle_has_role('guest'))) AND "status" = 'done');`);
   });
 
   test("a default-deny entity gets RLS and no policy", () => {

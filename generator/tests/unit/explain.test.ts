@@ -110,7 +110,7 @@ const EXPECTED_TEACHER = [
   "  --   Enrolment.read.2: via Membership(user = current_user, group = group, revoked_at = null)",
   "  --   Enrolment.read.3: all",
   "  CREATE POLICY \"scope_select\" ON \"enrolment\" FOR SELECT TO \"dazzle_app\"",
-  "    USING (((SELECT dazzle_has_role('teacher')) OR (SELECT dazzle_has_role('admin'))) AND NOT (SELECT dazzle_has_role('banned')) AND (((SELECT dazzle_has_role('teacher')) AND CASE WHEN (SELECT dazzle_user_attr_department()) IS NULL THEN NULL ELSE \"group\" IN (SELECT * FROM dz_path_b43426dc((SELECT dazzle_user_attr_department()))) END) OR ((SELECT dazzle_has_role('teacher')) AND CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE \"group\" IN (SELECT * FROM dz_via_edbe806a((SELECT dazzle_user_id()))) END) OR (SELECT dazzle_has_role('admin'))));",
+  "    USING ((((SELECT dazzle_has_role('teacher')) AND NOT (SELECT dazzle_has_role('banned'))) AND (CASE WHEN (SELECT dazzle_user_attr_department()) IS NULL THEN NULL ELSE \"group\" IN (SELECT * FROM dz_path_b43426dc((SELECT dazzle_user_attr_department()))) END OR CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE \"group\" IN (SELECT * FROM dz_via_edbe806a((SELECT dazzle_user_id()))) END)) OR ((SELECT dazzle_has_role('admin')) AND NOT (SELECT dazzle_has_role('banned'))));",
   "",
   "app-layer WHERE for teacher:",
   "  (CASE WHEN (SELECT dazzle_user_attr_department()) IS NULL THEN NULL ELSE \"enrolment\".\"group\" IN (SELECT * FROM dz_path_b43426dc((SELECT dazzle_user_attr_department()))) END OR CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE \"enrolment\".\"group\" IN (SELECT * FROM dz_via_edbe806a((SELECT dazzle_user_id()))) END)",

@@ -15,9 +15,22 @@ function teams(): AppIR {
   return result.ir;
 }
 
-test("callers: two per role, an unknown role and anonymous; seeds reference existing rows", () => {
+test("callers: two per role, neighbouring role pairs, all roles, an unknown role and anonymous; seeds reference existing rows", () => {
   const model = buildRbacModel(teams());
-  expect(model.callers.map((c) => c.name)).toEqual(["admin", "admin (2)", "guest", "guest (2)", "member", "member (2)", "(unknown role)", "(anonymous)"]);
+  expect(model.callers.map((c) => c.name)).toEqual([
+    "admin",
+    "admin (2)",
+    "guest",
+    "guest (2)",
+    "member",
+    "member (2)",
+    "admin+guest",
+    "guest+member",
+    "(all roles)",
+    "(unknown role)",
+    "(anonymous)",
+  ]);
+  expect(model.callers.find((c) => c.name === "(all roles)")!.roles).toEqual(["admin", "guest", "member"]);
   expect(model.callers.find((c) => c.name === "(unknown role)")!.roles).toEqual([UNKNOWN_ROLE]);
   const ids = new Map(model.seed.map((t) => [t.table, new Set(t.rows.map((r) => r["id"]))]));
   for (const r of model.seed.find((t) => t.table === "task")!.rows) expect(ids.get("project")!.has(r["project"]!)).toBe(true);

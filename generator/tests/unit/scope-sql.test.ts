@@ -5,7 +5,7 @@
  */
 import type { EntityIR, ExistsCheck, FieldIR, PathCheck, Predicate } from "../../ir/ir";
 import { emitScopeHelpers } from "../../emit/sql/emit-scope-helpers";
-import { compileOperationPolicy, compilePredicate } from "../../emit/sql/predicate";
+import { compilePredicate } from "../../emit/sql/predicate";
 import { pathHelper, viaHelper } from "../../emit/sql/scope-helper";
 
 const HOSTILE = `O'Brien \\ "x" ü`;
@@ -151,23 +151,6 @@ describe("composition", () => {
   test("not ( path ) keeps the guard inside, so NOT NULL stays NULL", () => {
     expect(compilePredicate({ kind: "not", child: ORG_PATH }, POLICY)).toBe(
       'NOT (CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END)',
-    );
-  });
-
-  test("a policy body ORs role-gated rules", () => {
-    const body = compileOperationPolicy(
-      { kind: "or", children: [{ kind: "role", role: "member" }, { kind: "role", role: "owner" }] },
-      { kind: "never" },
-      [
-        { id: "P.list.1", operation: "list", roles: ["member"], predicate: MEMBERSHIP, source: "" },
-        { id: "P.list.2", operation: "list", roles: ["owner"], predicate: { kind: "userAttr", column: "owner", op: "=", attr: "id" }, source: "" },
-      ],
-      "list",
-    );
-    expect(body).toBe(
-      "((SELECT dazzle_has_role('member')) OR (SELECT dazzle_has_role('owner'))) AND (((SELECT dazzle_has_role('member')) AND " +
-        'CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE "id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id()))) END) OR ' +
-        '((SELECT dazzle_has_role(\'owner\')) AND "owner" = (SELECT dazzle_user_id())))',
     );
   });
 });
