@@ -204,7 +204,7 @@ function generate(args: Args, input: ProjectInput, ir: NonNullable<ReturnType<ty
     emitted = { files: emitted.files.filter((f) => f.path !== initial.path), migrations: { ...emitted.migrations, files: [] } };
   }
   const { files, migrations } = emitted;
-  const hints = migrations.warnings.map((w) => diagnostic("DZ5005", w, undefined, { help: "renames (`was:`) are not generated yet; the data of the dropped one is lost" }));
+  const hints = migrations.warnings.map((w) => diagnostic("DZ5005", w, undefined, { help: "without `was:` this is a drop and an add: the data of the dropped one is lost" }));
   const refused = migrations.steps.filter((s) => s.refusal !== undefined);
   if (refused.length > 0 && !args.allowDestructive) {
     const ds = refused.map((s) => diagnostic(s.refusal!, `destructive schema change: ${s.description}`, undefined, { notes: [{ message: s.sql.split("\n").join(" ") }] }));

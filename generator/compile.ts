@@ -18,6 +18,7 @@ import { lower } from "./ir/lower";
 import type { ProjectInput } from "./read-project";
 import { checkAccess } from "./semantic/check-access";
 import { checkAudit } from "./semantic/check-audit";
+import { checkComputed } from "./semantic/check-computed";
 import { checkEntityLines } from "./semantic/check-entity-lines";
 import { checkEvents } from "./semantic/check-events";
 import { checkInvariants } from "./semantic/check-invariants";
@@ -85,6 +86,7 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
   const access = checkAccess(linked);
   const entityLines = checkEntityLines(linked);
   const invariants = checkInvariants(linked);
+  const computed = checkComputed(linked);
   const transitions = checkTransitions(linked);
   const tenancy = checkTenancy(linked);
   const events = checkEvents(linked);
@@ -94,7 +96,7 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
   const relations = checkRelations(linked);
   diagnostics.push(...modules.diagnostics, ...relations.diagnostics);
   if (!hasErrors(access.diagnostics)) diagnostics.push(...lintAccess(linked).diagnostics); // lints of broken rules are noise
-  diagnostics.push(...access.diagnostics, ...entityLines.diagnostics, ...invariants.diagnostics, ...transitions.diagnostics);
+  diagnostics.push(...access.diagnostics, ...entityLines.diagnostics, ...invariants.diagnostics, ...computed.diagnostics, ...transitions.diagnostics);
   diagnostics.push(...tenancy.diagnostics, ...events.diagnostics, ...audit.diagnostics, ...personaRoles.diagnostics);
   if (hasErrors(diagnostics)) return done(ast, null);
   const rules = {
@@ -103,6 +105,7 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
     tenancy: tenancy.value,
     events: events.value,
     fieldHistory: audit.value.fieldHistory,
+    computed: computed.value,
   };
   const roles = [...new Set([...access.value.roles, ...personaRoles.value])].sort();
   const checked: CheckedProgram = { ...linked, leaves: access.value.leaves, roles, rules, onDelete: relations.value };

@@ -8,14 +8,22 @@
  *   c. full generation of fixtures/e2e-teams as a cold process;
  *   d. full generation of synthetic specs of 50…500 entities, to show the cost is linear;
  *   e. RLS at the SQL level (issue 5 acceptance 4): a scoped list of 20 rows of a 1,000,000-row
- *      table of fixtures/e2e-teams, EXPLAIN ANALYZE execution time, median of alternating runs, as
+ *      table of fixtures/e2e-teams, EXPLAIN (ANALYZE, TIMING OFF) execution time, median of alternating runs, as
  *      `dazzle_app` with the caller's context (policy + app filter) against the superuser running
  *      the same SQL with RLS bypassed — target: RLS adds at most 10 %;
  *   f. EXPLAIN of every generated list query of fixtures/e2e-teams on that populated database, as
- *      `dazzle_app` with a member's context: the index the plan scans (printed after the table).
+ *      `dazzle_app` with a member's context: the index the plan scans (printed after the table);
+ *   g. the generated app's throughput (scripts/bench-app.ts): `GET /api/tasks` of fixtures/e2e-teams
+ *      as a member (20 rows, RLS), 16 connections, against two minimal node:http + pg servers
+ *      verifying the same JWT — A: the bare SELECT with the scope in its WHERE, no RLS (target
+ *      ≥ 0.5×); B: the app's own RLS transaction statement by statement (target ≥ 0.8×) — plus
+ *      each server's CPU per request;
+ *   h. events: commit → SSE delivery latency p50/p95/p99 at 500 writes/s (target p99 < 20 ms).
  *
- * e and f build their tables with generate_series in a throwaway database (dropped afterwards) on
+ * e–h build their tables with generate_series in a throwaway database (dropped afterwards) on
  * DATABASE_URL, else 127.0.0.1:5432, else an embedded PostgreSQL (as the tests choose).
+ * DAZZLE_BENCH_ONLY_DB=1 runs e and f alone, DAZZLE_BENCH_SKIP_DB=1 runs a–d alone,
+ * DAZZLE_BENCH_ONLY_APP=1 runs g and h alone.
  * Targets are reported, never asserted; the script exits 0 unless something could not run.
  * The processes run `dist/`, which is rebuilt first when a source is newer.
  */
@@ -44,6 +52,7 @@ import {
 } from "../generator/tests/support/explain";
 import { choosePostgres } from "../generator/tests/support/global-setup";
 import { withDatabase } from "../generator/tests/support/pg";
+import { benchApp } from "./bench-app";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "dist/generator/cli.js");
@@ -243,9 +252,13 @@ const RLS_RUNS = 41;
 const RLS_WARMUP = 5;
 const RLS_TARGET = 1.1;
 
-/** `EXPLAIN (ANALYZE, FORMAT JSON)` execution time in ms of one run: as dazzle_app (RLS on) or as the superuser (bypassed). */
+/**
+ * `EXPLAIN (ANALYZE, TIMING OFF)` execution time in ms of one run: as dazzle_app (RLS on) or as the
+ * superuser (bypassed). TIMING OFF keeps the total but not the per-node clock reads, which would
+ * otherwise charge every extra plan node (a policy's init-plans) with instrumentation cost.
+ */
 async function executionMs(client: Client, sql: string, rls: boolean, member: Caller = teamsMember()): Promise<number> {
-  const run = async () => (await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`)).rows[0]["QUERY PLAN"][0]["Execution Time"] as number;
+  const run = async () => (await client.query(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${sql}`)).rows[0]["QUERY PLAN"][0]["Execution Time"] as number;
   if (rls) return asCaller(client, member, run);
   // The same context settings, so the app filter's `(SELECT dazzle_user_id())` reads the same values.
   await client.query("BEGIN");
@@ -357,11 +370,16 @@ async function main(): Promise<void> {
   const rows: string[][] = [["", "what", "median", "baseline", "ratio", "target"]];
   const plans: string[] = [];
   const started = performance.now();
-  // DAZZLE_BENCH_ONLY_DB=1 runs e and f alone; DAZZLE_BENCH_SKIP_DB=1 runs a–d alone.
-  if (process.env.DAZZLE_BENCH_ONLY_DB === "1") rows.push(["a–d", "skipped: DAZZLE_BENCH_ONLY_DB=1", "", "", "", ""]);
+  // DAZZLE_BENCH_ONLY_DB=1 runs e and f alone; DAZZLE_BENCH_SKIP_DB=1 runs a–d alone;
+  // DAZZLE_BENCH_ONLY_APP=1 runs g and h alone (scripts/bench-app.ts).
+  const env = process.env;
+  const onlyApp = env.DAZZLE_BENCH_ONLY_APP === "1";
+  if (env.DAZZLE_BENCH_ONLY_DB === "1" || onlyApp) rows.push(["a–d", `skipped: DAZZLE_BENCH_ONLY_${onlyApp ? "APP" : "DB"}=1`, "", "", "", ""]);
   else bench(rows);
-  if (process.env.DAZZLE_BENCH_SKIP_DB === "1") rows.push(["e,f", "skipped: DAZZLE_BENCH_SKIP_DB=1", "", "", "", ""]);
+  if (env.DAZZLE_BENCH_SKIP_DB === "1" || onlyApp) rows.push(["e,f", `skipped: DAZZLE_BENCH_${onlyApp ? "ONLY_APP" : "SKIP_DB"}=1`, "", "", "", ""]);
   else await benchDatabase(rows, plans);
+  if (env.DAZZLE_BENCH_SKIP_DB === "1" || env.DAZZLE_BENCH_ONLY_DB === "1") rows.push(["g,h", `skipped: DAZZLE_BENCH_${env.DAZZLE_BENCH_SKIP_DB === "1" ? "SKIP" : "ONLY"}_DB=1`, "", "", "", ""]);
+  else await benchApp(rows);
 
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(`bench: node ${process.version}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)} (medians; ratios against baselines of this run)\n`);

@@ -36,6 +36,7 @@ export const CODES = {
   DZ2011: { severity: "warning", summary: "missing or extra app" },
   DZ2013: { severity: "error", summary: "unresolvable or ambiguous bare name" },
   DZ2014: { severity: "error", summary: "ambiguous child FK" },
+  DZ2015: { severity: "error", summary: "unknown archetype" },
   DZ3001: { severity: "error", summary: "field condition in permit" },
   DZ3002: { severity: "error", summary: "FK path does not resolve" },
   DZ3003: { severity: "error", summary: "role/has_grant in scope" },
@@ -74,6 +75,7 @@ export const CODES = {
   DZ5003: { severity: "error", summary: "type change needs a hand-written step" },
   DZ5004: { severity: "error", summary: "schema snapshot missing or corrupt" },
   DZ5005: { severity: "warning", summary: "drop + add looks like a rename" },
+  DZ5006: { severity: "error", summary: "conflicting `was:` rename" },
   DZ9001: { severity: "error", summary: "internal invariant failed" },
   DZ9002: { severity: "error", summary: "emitter produced unparsable output" },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
@@ -161,6 +163,13 @@ export const duplicateField = (span: Span, entity: string, field: string, first:
   diagnostic("DZ2004", `field ${q(field)} is declared twice in entity ${entity}`, span, {
     notes: [{ message: "first declared here", span: first }],
   });
+/** An `extends:` archetype field that the entity (or an earlier archetype) also declares. */
+export const archetypeFieldConflict = (span: Span, entity: string, field: string, archetype: string, other: Span) =>
+  diagnostic("DZ2004", `field ${q(field)} of archetype ${archetype} is also declared in entity ${entity}`, span, {
+    notes: [{ message: "also declared here", span: other }],
+  });
+export const unknownArchetype = (span: Span, name: string, suggestion?: string) =>
+  diagnostic("DZ2015", `unknown archetype ${q(name)}`, span, suggestion ? { help: `did you mean ${q(suggestion)}?` } : {});
 export const nameCollision = (span: Span, message: string, other?: Span) =>
   diagnostic("DZ2005", message, span, other ? { notes: [{ message: "collides with this declaration", span: other }] } : {});
 export const moduleProblem = (span: Span | undefined, message: string) => diagnostic("DZ2006", message, span);
@@ -301,3 +310,8 @@ export const refToTablelessEntity = (span: Span, entity: string, declared: Span)
 // ── DZ9002 ───────────────────────────────────────────────────────────────────────────────────
 export const unparsableOutput = (file: string, message: string, line: number, column: number) =>
   diagnostic("DZ9002", `internal error: the emitter produced unparsable ${file} (${line}:${column}: ${message}); a bug: please report it with --emit ir output`, undefined);
+
+// ── DZ5xxx migrations (the others are built where the lock is read, in cli.ts) ───────────────
+/** A `was:` rename hint that cannot be applied: its old name is still declared, or claimed twice. */
+export const wasConflict = (span: Span, message: string, other?: Span) =>
+  diagnostic("DZ5006", message, span, other ? { notes: [{ message: "see here", span: other }] } : {});

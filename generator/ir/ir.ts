@@ -42,6 +42,12 @@ export interface PrincipalIR {
    * Each is loaded once per request into the setting `dazzle.user_<attr>`.
    */
   readonly attributes: readonly PrincipalAttributeIR[];
+  /**
+   * Present under active tenancy (DSL.md §7): `column` is the principal table's partition-key
+   * column, whose value is the caller's tenant (`dazzle.tenant_id`); null when the principal
+   * entity is not tenant-scoped (no caller has a tenant: every fenced table reads empty).
+   */
+  readonly tenant?: { readonly column: string | null; readonly root: { readonly entity: string; readonly table: string } };
 }
 
 export interface PrincipalAttributeIR {
@@ -49,6 +55,8 @@ export interface PrincipalAttributeIR {
   readonly column: string;
   /** PostgreSQL type of the attribute, used to cast the setting back. */
   readonly sqlType: string;
+  /** `current_user.<partition_key>` under active tenancy: read from `dazzle.tenant_id` (§7). */
+  readonly tenantKey?: boolean;
 }
 
 export interface EntityIR {
@@ -63,6 +71,21 @@ export interface EntityIR {
   readonly access: AccessIR;
   /** Indexes, invariants, transitions, audit, publish (absent in hand-built IR). */
   readonly rules?: EntityRulesIR;
+  /** Computed fields (DSL.md §4.8) in declaration order; no column (absent in hand-built IR). */
+  readonly computed?: readonly ComputedFieldIR[];
+  /** Set on tenant-scoped entities (DSL.md §7, ir/lower-tenancy.ts); absent otherwise. */
+  readonly tenant?: TenantScopeIR;
+  /**
+   * `was: OldName`: the table the entity had before a rename; a follow-up migration renames it
+   * when the schema snapshot still has it (diff-schema.ts). Absent without `was:`.
+   */
+  readonly wasTable?: string;
+}
+
+/** A tenant-scoped entity: `column` (the partition key) is a `ref` to the tenant root's `rootTable`. */
+export interface TenantScopeIR {
+  readonly column: string;
+  readonly rootTable: string;
 }
 
 export interface FieldIR {
@@ -88,6 +111,11 @@ export interface FieldIR {
    * §4.6); absent for NO ACTION (deleting a referenced row fails, 409).
    */
   readonly onDelete?: OnDeleteAction;
+  /**
+   * `was: old_name`: the column's name before a rename (`<old>_minor`/`<old>_currency` for
+   * money); a follow-up migration renames it when the snapshot still has it. Absent without `was:`.
+   */
+  readonly wasColumn?: string;
 }
 
 export type OnDeleteAction = "cascade" | "restrict" | "set null";
@@ -121,6 +149,8 @@ export type FieldTypeIR =
 export type FieldTypeKind = FieldTypeIR["kind"];
 
 export type DefaultIR =
+  /** The partition key's default: the caller's tenant, `NULLIF(current_setting('dazzle.tenant_id', true), '')::uuid` (§7). */
+  | { readonly kind: "tenant" }
   /** A literal default, already typed for its column (`'a'`, 12, true). */
   | { readonly kind: "literal"; readonly value: LiteralValue }
   /** `gen_random_uuid()`, `now()`, `CURRENT_DATE`. */
@@ -171,19 +201,41 @@ export interface ScopeRuleIR {
 }
 
 export type ComparisonOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
+/** `f in [..]` / `f not in [..]` (SQL three-valued: a NULL `f` matches neither). */
+export type ListOp = "in" | "not in";
+/** `f is [not] true|false`: SQL `IS [NOT] TRUE|FALSE`, two-valued (a NULL `f` is not TRUE). */
+export type IsOp = "is" | "is not";
+
+/**
+ * `today ± d` / `now ± d` in a scope (DSL.md §6.4), evaluated by PostgreSQL when the statement
+ * runs: `(CURRENT_DATE - INTERVAL '30 days')`. `amount` 0 with sign `+` is bare `today`/`now`.
+ */
+export interface RelativeDate {
+  readonly kind: "relativeDate";
+  readonly base: "today" | "now";
+  readonly sign: "+" | "-";
+  readonly amount: number;
+  readonly unit: "min" | "h" | "d" | "w" | "m" | "y";
+}
+
+/**
+ * The value side of a ColumnCheck, discriminated by `op`: a comparison takes a literal (`null`
+ * with `=`/`!=` means IS [NOT] NULL) or a relative date; `in`/`not in` a non-empty list of
+ * distinct non-null literals; `is`/`is not` a boolean.
+ */
+export type ColumnTest =
+  | { readonly op: ComparisonOp; readonly value: LiteralValue | RelativeDate }
+  | { readonly op: ListOp; readonly value: readonly (string | number | boolean)[] }
+  | { readonly op: IsOp; readonly value: boolean };
+
+/** `f op value` on a column of the scoped row (DSL.md §6.5 ColumnCheck). */
+export type ColumnCheck = { readonly kind: "column"; readonly column: string; readonly sqlType: string } & ColumnTest;
 
 /** The row-predicate algebra of scope rules (DSL.md §6.5). */
 export type Predicate =
   | { readonly kind: "true" }
   | { readonly kind: "false" }
-  /** column op literal; `value: null` with `=`/`!=` means IS [NOT] NULL. */
-  | {
-      readonly kind: "column";
-      readonly column: string;
-      readonly op: ComparisonOp;
-      readonly value: LiteralValue;
-      readonly sqlType: string;
-    }
+  | ColumnCheck
   /** column op current_user (attr `id`) or current_user.attr. */
   | {
       readonly kind: "userAttr";
@@ -219,18 +271,21 @@ export interface ColumnPath {
 /** What a path's terminal column is compared with. `null` with `=`/`!=` means IS [NOT] NULL. */
 export type PathValue =
   | { readonly kind: "literal"; readonly value: LiteralValue }
-  | { readonly kind: "userAttr"; readonly attr: string };
+  | { readonly kind: "userAttr"; readonly attr: string }
+  | RelativeDate;
+
+/** The comparison at the end of a path, discriminated by `op` like ColumnTest. */
+export type PathTest =
+  | { readonly op: ComparisonOp; readonly value: PathValue }
+  | { readonly op: ListOp; readonly value: { readonly kind: "list"; readonly values: readonly (string | number | boolean)[] } }
+  | { readonly op: IsOp; readonly value: { readonly kind: "literal"; readonly value: boolean } };
 
 /**
  * `a.b.c op v` (DSL.md §6.6): follow at least one `ref` hop from the scoped row, starting with the
  * scoped table's column `hops[0].column`, and compare the terminal column. A trailing `.id` never
  * appears here: it was normalised to the FK column itself.
  */
-export interface PathCheck extends ColumnPath {
-  readonly kind: "path";
-  readonly op: ComparisonOp;
-  readonly value: PathValue;
-}
+export type PathCheck = ColumnPath & { readonly kind: "path" } & PathTest;
 
 /**
  * `[not] via J(bindings)` (DSL.md §6.7): a row of the junction table exists whose bindings hold.
@@ -255,8 +310,11 @@ export interface EntityRulesIR {
   /** `index`/`unique` lines, identical lines merged, in declaration order. */
   readonly indexes: readonly IndexIR[];
   readonly invariants: readonly InvariantIR[];
-  /** null when the entity has no `transitions:` block. */
-  readonly stateMachine: StateMachineIR | null;
+  /**
+   * One machine per state field (DSL.md §4.9: each `transitions:` block finds its own), in the
+   * order of each field's first block; blocks over the same field merge. Empty without blocks.
+   */
+  readonly stateMachines: readonly StateMachineIR[];
   /** Operations whose access decisions are logged (`audit:`, DSL.md §9.1); empty when off. */
   readonly auditOperations: readonly Operation[];
   readonly publishes: readonly PublishIR[];
@@ -297,6 +355,8 @@ export interface InvariantIR {
   readonly code: string | null;
   /** The `message:`, else the expression as written. */
   readonly message: string;
+  /** The expression as written (the COMMENT of its definer helper, if any). */
+  readonly source: string;
   readonly expr: ExprIR;
   /** True when it can be a CHECK constraint (own columns, literals, time-independent functions). */
   readonly rowLocal: boolean;
@@ -320,7 +380,9 @@ export type ExprIR =
   | { readonly kind: "negate"; readonly operand: ExprIR }
   /** `today()`, `now()`, `days_since(x)`, `concat(…)`, … (names as written, bare `today`/`now` included). */
   | { readonly kind: "call"; readonly fn: string; readonly args: readonly ExprIR[] }
-  | { readonly kind: "case"; readonly branches: readonly { readonly when: ExprIR; readonly then: ExprIR }[]; readonly otherwise: ExprIR };
+  | { readonly kind: "case"; readonly branches: readonly { readonly when: ExprIR; readonly then: ExprIR }[]; readonly otherwise: ExprIR }
+  /** `count(C)`, `sum(C.f)`, …: computed fields only (DSL.md §4.8); see AggregateIR. */
+  | AggregateIR;
 
 export type ExprKind = ExprIR["kind"];
 
@@ -364,6 +426,10 @@ export interface EventIR {
   readonly version: string;
   /** The entity whose row is the payload (`payload: E`), or null. */
   readonly payloadEntity: string | null;
+  /**
+   * `type` is the type as written with its arguments: `str(200)`, `decimal(10,2)`, `ref Order`
+   * (DSL.md §8.1 types are one word; the arguments are kept, not checked).
+   */
   readonly fields: readonly { readonly name: string; readonly type: string; readonly required: boolean }[];
 }
 
@@ -384,4 +450,35 @@ export interface AppRulesIR {
   readonly eventModel: EventModelIR;
   /** Sorted by entity name. */
   readonly fieldHistory: readonly FieldHistoryIR[];
+}
+
+// ── Computed fields (DSL.md §4.8) ─────────────────────────────────────────────────────────────
+// Lowered by ir/lower-computed.ts; compiled by emit/sql/compile-expression.ts (`compileComputed`).
+
+/**
+ * The value type of a computed field, which fixes its SQL cast and its JSON form: `int` is a
+ * JSON number (SQL bigint), `decimal` a JSON string (numeric, never a float), `float` a number,
+ * `date` "YYYY-MM-DD", `datetime` an ISO-8601 string.
+ */
+export type ComputedTypeIR = "int" | "decimal" | "float" | "text" | "bool" | "date" | "datetime" | "uuid";
+
+export interface ComputedFieldIR {
+  readonly name: string;
+  readonly type: ComputedTypeIR;
+  /** Over the entity's own row; may contain `aggregate` nodes. */
+  readonly expr: ExprIR;
+}
+
+/**
+ * An aggregate over the child entity `entity` (table `table`), whose FK column `fk` is its one
+ * `ref` to the computed field's entity. `column` is the aggregated column (null for `count`). The
+ * SQL only reads child rows the caller may list (the child's list permit and scope).
+ */
+export interface AggregateIR {
+  readonly kind: "aggregate";
+  readonly fn: "count" | "sum" | "avg" | "min" | "max";
+  readonly entity: string;
+  readonly table: string;
+  readonly fk: string;
+  readonly column: string | null;
 }

@@ -4,7 +4,7 @@
  * input (runs after every check pass); a failed assumption is DZ9001.
  */
 import { TENANCY_MODES } from "../semantic/check-tenancy";
-import { eventFields, isRequired } from "../semantic/check-events";
+import { eventFieldType, eventFields, isRequired } from "../semantic/check-events";
 import type { CheckedProgram, EntityInfo } from "../semantic/program";
 import type { RetentionValue } from "../syntax/ast";
 import {
@@ -24,7 +24,8 @@ export function lowerEntityRules(entity: EntityInfo, program: CheckedProgram): E
   const indexes: IndexIR[] = [];
   const invariants: InvariantIR[] = [];
   const publishes: PublishIR[] = [];
-  let stateMachine: StateMachineIR | null = null;
+  /** State field → its edges, in the order of each field's first block. */
+  const machines = new Map<string, TransitionIR[]>();
   let auditOperations: readonly Operation[] = [];
   let archetype: string | null = null;
   const money = new Set(entity.decl.members.flatMap((m) => (m.kind === "field" && m.type.kind === "namedType" && m.type.name.name === "money" ? [m.name.name] : [])));
@@ -46,6 +47,7 @@ export function lowerEntityRules(entity: EntityInfo, program: CheckedProgram): E
           name: m.code?.name ?? `inv_${n}`,
           code: m.code?.name ?? null,
           message: m.message?.value ?? sourceText(program, m.expr.span),
+          source: sourceText(program, m.expr.span),
           expr: checked.expr,
           rowLocal: checked.rowLocal,
         });
@@ -65,11 +67,9 @@ export function lowerEntityRules(entity: EntityInfo, program: CheckedProgram): E
             autoAfter: auto && auto.kind === "autoAfter" ? `${auto.amount} ${auto.unit ?? "days"}` : null,
           };
         });
-        // Several blocks merge; exact edges stay before every `*` edge (§4.9: the first failing
-        // guard reported is the first candidate's, exact edges before `*`).
-        const previous: readonly TransitionIR[] = stateMachine === null ? [] : (stateMachine as StateMachineIR).transitions;
-        const all = [...previous, ...edges];
-        stateMachine = { field, transitions: [...all.filter((e) => e.from !== null), ...all.filter((e) => e.from === null)] };
+        // Each block's state field is found on its own (§4.9): blocks over different fields are
+        // separate machines, blocks over one field merge into one.
+        machines.set(field, [...(machines.get(field) ?? []), ...edges]);
         break;
       }
       case "entityAudit":
@@ -93,7 +93,13 @@ export function lowerEntityRules(entity: EntityInfo, program: CheckedProgram): E
         break;
     }
   }
-  return { indexes, invariants, stateMachine, auditOperations, publishes, archetype };
+  // Exact edges stay before every `*` edge (§4.9: the first failing guard reported is the first
+  // candidate's, exact edges before `*`).
+  const stateMachines = [...machines].map(([field, all]): StateMachineIR => ({
+    field,
+    transitions: [...all.filter((e) => e.from !== null), ...all.filter((e) => e.from === null)],
+  }));
+  return { indexes, invariants, stateMachines, auditOperations, publishes, archetype };
 }
 
 export function lowerAppRules(program: CheckedProgram): AppRulesIR {
@@ -119,7 +125,7 @@ export function lowerAppRules(program: CheckedProgram): AppRulesIR {
           else if (e.kind === "eventVersion") version = e.value.value;
           else if (e.kind === "eventPayload") payloadEntity = e.value.name;
         }
-        const fields = eventFields(ev).map((f) => ({ name: f.name.name, type: f.type.name, required: isRequired(f) }));
+        const fields = eventFields(ev).map((f) => ({ name: f.name.name, type: eventFieldType(f), required: isRequired(f) }));
         return { name: ev.name.name, topic, version, payloadEntity, fields };
       }),
     },

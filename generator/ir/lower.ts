@@ -4,10 +4,13 @@
  */
 import type { CheckedProgram, EntityInfo, FieldInfo, ResolvedType } from "../semantic/program";
 import type { Condition, ScopeFilter } from "../syntax/ast";
-import { routeSegment } from "../util/names";
+import { routeSegment, snakeCase } from "../util/names";
 import { columnType } from "./column-type";
 import { predicateLeaves } from "./predicate-leaves";
+import { lowerComputed, withComputed } from "./lower-computed";
 import { lowerAppRules, lowerEntityRules } from "./lower-rules";
+import { declaresSubtype } from "../semantic/check-relations";
+import { applyTenancy } from "./lower-tenancy";
 import {
   OPERATIONS,
   type AccessIR,
@@ -24,7 +27,8 @@ import {
 import { and, not, or, permitAnd, permitNot, permitOr } from "./simplify";
 
 export function lower(program: CheckedProgram): AppIR {
-  const entities = program.entities.map((e) => lowerEntity(e, program));
+  // `subtype_of` entities emit no table and no routes (DSL.md §4.7); check-relations forbids refs to them.
+  const entities = program.entities.filter((e) => !declaresSubtype(e)).map((e) => lowerEntity(e, program));
   const app: AppIR = {
     name: program.app.name,
     title: program.app.title,
@@ -39,7 +43,7 @@ export function lower(program: CheckedProgram): AppIR {
     sources: program.project.files.map((f) => f.path),
     rules: lowerAppRules(program),
   };
-  return deepFreeze(app);
+  return deepFreeze(applyTenancy(app, program));
 }
 
 /** The ON DELETE action a `has_many`/`has_one` gave this FK (DSL.md §4.6); absent for NO ACTION. */
@@ -59,6 +63,8 @@ function lowerEntity(entity: EntityInfo, program: CheckedProgram): EntityIR {
     fields: entity.fields.flatMap((f) => lowerField(f, program, scoped)).map((f) => withOnDelete(f, program.onDelete?.get(entity.name)?.get(f.name))),
     access,
     rules: lowerEntityRules(entity, program),
+    ...withComputed(lowerComputed(entity, program)),
+    ...(entity.was !== undefined ? { wasTable: snakeCase(entity.was) } : {}),
   };
 }
 
@@ -81,10 +87,17 @@ function lowerField(f: FieldInfo, program: CheckedProgram, scopedColumns: Readon
   if (f.type.kind === "money") {
     const currency = f.type.currency;
     return [
-      { ...base, column: `${f.name}_minor`, type: { kind: "moneyMinor", currency }, indexed: f.indexed || scopedColumns.has(`${f.name}_minor`) },
+      {
+        ...base,
+        column: `${f.name}_minor`,
+        type: { kind: "moneyMinor", currency },
+        indexed: f.indexed || scopedColumns.has(`${f.name}_minor`),
+        ...(f.was !== undefined ? { wasColumn: `${f.was}_minor` } : {}),
+      },
       {
         ...base,
         column: `${f.name}_currency`,
+        ...(f.was !== undefined ? { wasColumn: `${f.was}_currency` } : {}),
         type: { kind: "moneyCurrency", currency },
         required: true,
         unique: false,
@@ -98,6 +111,7 @@ function lowerField(f: FieldInfo, program: CheckedProgram, scopedColumns: Readon
     {
       ...base,
       column: f.name,
+      ...(f.was !== undefined ? { wasColumn: f.was } : {}),
       type,
       // `indexed` modifier, FK column, or filtered on by a scope rule (DSL.md §4.4, §4.6, §6.10).
       indexed: f.name !== "id" && (f.indexed || type.kind === "ref" || scopedColumns.has(f.name)),

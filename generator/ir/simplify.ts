@@ -2,7 +2,8 @@
  * Node constructors of the access algebra that simplify as they build (DSL.md §6.5): AND drops
  * TRUE children and collapses to FALSE on a FALSE child; OR drops FALSE and collapses to TRUE on
  * a TRUE child; NOT flips constants and cancels double negation; a single child unwraps; an empty
- * AND is TRUE and an empty OR is FALSE. Nested nodes of the same kind are flattened.
+ * AND is TRUE and an empty OR is FALSE. Nested nodes of the same kind are flattened. NOT of a
+ * column `in`/`is` test flips its operator.
  */
 import type { PermitExpr, Predicate } from "./ir";
 
@@ -37,6 +38,21 @@ export function not(child: Predicate): Predicate {
   if (child.kind === "true") return FALSE;
   if (child.kind === "false") return TRUE;
   if (child.kind === "not") return child.child;
+  if (child.kind === "column") {
+    // Exact in SQL's three-valued logic: NOT (f IN (…)) is f NOT IN (…) (both NULL for a NULL f,
+    // the list holds no NULL), and NOT (f IS TRUE) is f IS NOT TRUE. Not for FK paths: there
+    // NOT (fk IN ids(f in …)) admits rows whose terminal value is NULL, fk IN ids(f not in …) not.
+    switch (child.op) {
+      case "in":
+      case "not in":
+        return { ...child, op: child.op === "in" ? "not in" : "in" };
+      case "is":
+      case "is not":
+        return { ...child, op: child.op === "is" ? "is not" : "is" };
+      default:
+        break;
+    }
+  }
   return { kind: "not", child };
 }
 

@@ -5,14 +5,15 @@
  * or the terminal field of an FK path of at most 4 `ref` hops (§6.6) — with a value of a matching
  * type, every `via` names an entity and has at least one entity and one principal binding with
  * resolved paths (§6.7), and every `current_user.attr` names a stored field of the principal.
- * Leaves this version cannot compile yet are reported (DZ1902/DZ3013) and resolve to FALSE, so
- * access stays fail-closed. (`via` combined with and/or never gets here: the grammar reports it
- * as DZ3004.)
+ * Values may be literals, lists (`in`/`not in`), `today`/`now` ± a duration (date and datetime
+ * fields) and `true`/`false` after `is [not]` (bool fields). LATER leaves (`current_tenant`,
+ * `f[T].x`) are reported (DZ3013) and resolve to FALSE, so access stays fail-closed. (`via`
+ * combined with and/or never gets here: the grammar reports it as DZ3004.)
  */
 import {
+  badIndexField,
   badViaBinding,
   bareNameIsField,
-  constructLater,
   entityDefaultDeny,
   falseInForbid,
   fieldConditionInPermit,
@@ -34,7 +35,7 @@ import {
 } from "../diagnostics/codes";
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { Span } from "../diagnostics/span";
-import { OPERATIONS, type ColumnPath, type ComparisonOp, type ExistsCheck, type LiteralValue, type PathHop, type Predicate } from "../ir/ir";
+import { OPERATIONS, type ColumnPath, type ComparisonOp, type ExistsCheck, type IsOp, type ListOp, type LiteralValue, type PathHop, type Predicate, type RelativeDate } from "../ir/ir";
 import type { Comparison, Condition, Ident, ScopeFilter, Value, ViaFilter } from "../syntax/ast";
 import { closest } from "../util/names";
 import { columnType } from "../ir/column-type";
@@ -157,15 +158,28 @@ function resolveComparison(c: Comparison, entity: EntityInfo, program: LinkedPro
   if (c.op === null || c.value === null) {
     if (field.type.kind !== "bool") return fail(predicateTypeMismatch(c.span, `\`${field.name}\` alone means \`${field.name} = true\`, but it is a ${field.type.kind} field`));
     leaf = { kind: "column", column: field.name, op: "=", value: true, sqlType: "boolean" };
+  } else if (c.op === "in" || c.op === "not in") {
+    leaf = resolveList(c.value, field, c.op, owner, program, diagnostics, fail);
+  } else if (c.op === "is" || c.op === "is not") {
+    leaf = resolveIs(c.value, field, c.op, owner, program, diagnostics, fail);
   } else {
-    if (c.op === "in" || c.op === "not in") return fail(constructLater(c.span, c.op, null));
     leaf = resolveValue(c.value, field, normaliseOp(c.op), owner, program, diagnostics, fail);
   }
   if (path.hops.length === 0) return leaf;
   const sqlType = columnType(field.type);
+  const at = { kind: "path", hops: path.hops, column: field.name, sqlType } as const;
   switch (leaf.kind) {
     case "column":
-      return { kind: "path", hops: path.hops, column: field.name, sqlType, op: leaf.op, value: { kind: "literal", value: leaf.value } };
+      switch (leaf.op) {
+        case "in":
+        case "not in":
+          return { ...at, op: leaf.op, value: { kind: "list", values: leaf.value } };
+        case "is":
+        case "is not":
+          return { ...at, op: leaf.op, value: { kind: "literal", value: leaf.value } };
+        default:
+          return { ...at, op: leaf.op, value: leaf.value !== null && typeof leaf.value === "object" ? leaf.value : { kind: "literal", value: leaf.value } };
+      }
     case "userAttr":
       return { kind: "path", hops: path.hops, column: field.name, sqlType, op: leaf.op, value: { kind: "userAttr", attr: leaf.attr } };
     default:
@@ -216,6 +230,11 @@ function resolvePath(segments: readonly Ident[], span: Span, start: EntityInfo, 
     const field = lookupField(current, segment, diagnostics);
     if (field === null) {
       const declared = declaredKind(current, segment.name);
+      if (declared === "computed field" && terminal) {
+        // DSL.md §4.8: a computed field has no column and may not be used in `scope:` (DZ4012).
+        diagnostics.push(badIndexField(segment.span, `\`${segment.name}\` is a computed field of entity ${current.name}; scope rules need stored fields`));
+        return null;
+      }
       if (declared !== null) {
         const why = terminal ? ", which a scope predicate cannot compare" : `; ${FOLLOWABLE}${/^(has_|embeds)/.test(declared) ? " (use `via`)" : ""}`;
         return notFound(segment, `\`${segment.name}\` is a ${declared} of entity ${current.name}${why}`);
@@ -368,10 +387,75 @@ function bindingMismatch(junction: ResolvedPath, scoped: FieldInfo, entity: Enti
   return null;
 }
 
-function normaliseOp(op: Exclude<Comparison["op"], null | "in" | "not in">): ComparisonOp {
-  if (op === "==" || op === "is") return "=";
-  if (op === "is not") return "!=";
-  return op;
+function normaliseOp(op: Exclude<Comparison["op"], null | "in" | "not in" | "is" | "is not">): ComparisonOp {
+  return op === "==" ? "=" : op;
+}
+
+/** The literal forms a list may hold (DSL.md §6.4 `literal`); `null` is rejected separately. */
+const LIST_ITEM_KINDS = new Set<Value["kind"]>(["string", "number", "bool", "name"]);
+
+/**
+ * `f in [v, …]` / `f not in [v, …]` (DSL.md §6.4): every item is typed like `f = v` (DZ3007,
+ * DZ3008 per item); duplicates are dropped. `null` in a list is DZ3007: SQL's `f IN (…, NULL)`
+ * never yields FALSE and `f NOT IN (…, NULL)` never TRUE, which no author means (`f = null or
+ * f in […]` says the first; `f not in […]` already leaves NULLs out). An empty list (the grammar
+ * accepts `[]`) is DZ3007 too. FALSE after an error.
+ */
+function resolveList(
+  value: Value,
+  field: FieldInfo,
+  op: ListOp,
+  entity: EntityInfo,
+  program: LinkedProgram,
+  diagnostics: Diagnostic[],
+  fail: (d: Diagnostic) => Predicate,
+): Predicate {
+  if (value.kind !== "list") return fail(predicateTypeMismatch(value.span, `\`${op}\` needs a list such as \`[a, b]\``));
+  if (value.items.length === 0) return fail(predicateTypeMismatch(value.span, `\`${op} []\`: the list is empty`));
+  const values: (string | number | boolean)[] = [];
+  let ok = true;
+  for (const item of value.items) {
+    if (item.kind === "null") {
+      const help = op === "in"
+        ? `write \`${field.name} = null or ${field.name} in […]\``
+        : `drop it: \`${field.name} not in […]\` already leaves out rows whose \`${field.name}\` is null`;
+      diagnostics.push(diagnostic("DZ3007", `\`null\` in a list never matches in SQL (\`${op}\` with NULL is never decided)`, item.span, { help }));
+      ok = false;
+      continue;
+    }
+    if (!LIST_ITEM_KINDS.has(item.kind)) {
+      diagnostics.push(predicateTypeMismatch(item.span, "a list holds literals only (strings, numbers, `true`/`false`, names)"));
+      ok = false;
+      continue;
+    }
+    const leaf = resolveValue(item, field, "=", entity, program, diagnostics, fail);
+    if (leaf.kind !== "column" || leaf.op !== "=" || leaf.value === null || typeof leaf.value === "object") ok = false;
+    else if (!values.includes(leaf.value)) values.push(leaf.value);
+  }
+  if (!ok) return FALSE;
+  return { kind: "column", column: field.name, op, value: values, sqlType: columnType(field.type) };
+}
+
+/**
+ * `f is [not] null|true|false` (DSL.md §6.4). `is null` is `= null` (IS NULL); `is true`/`is
+ * false` on a bool field keep SQL's two-valued `IS [NOT] TRUE|FALSE`: `flag is not true` admits
+ * rows whose flag is NULL, unlike `flag != true`. Any other value is DZ3007 (write `=`).
+ */
+function resolveIs(
+  value: Value,
+  field: FieldInfo,
+  op: IsOp,
+  entity: EntityInfo,
+  program: LinkedProgram,
+  diagnostics: Diagnostic[],
+  fail: (d: Diagnostic) => Predicate,
+): Predicate {
+  if (value.kind === "null") return resolveValue(value, field, op === "is" ? "=" : "!=", entity, program, diagnostics, fail);
+  if (value.kind !== "bool") {
+    return fail(diagnostic("DZ3007", `\`${op}\` takes \`null\`, \`true\` or \`false\``, value.span, { help: `write \`${op === "is" ? "=" : "!="}\` to compare with a value` }));
+  }
+  if (field.type.kind !== "bool") return fail(predicateTypeMismatch(value.span, `cannot compare ${field.type.kind} field \`${field.name}\` with \`${value.value}\``));
+  return { kind: "column", column: field.name, op, value: value.value, sqlType: "boolean" };
 }
 
 type ValueGroup = "uuid" | "text" | "int" | "bool" | "date" | "datetime";
@@ -437,7 +521,7 @@ function resolveValue(
     case "currentTenant":
       return fail(diagnostic("DZ3013", "`current_tenant` is not implemented in this version and is always false", value.span));
     case "relativeDate":
-      return fail(constructLater(value.span, "relative date in a scope", null));
+      return resolveRelativeDate(value);
     case "list":
       return mismatch("a list (use `in`)");
   }
@@ -454,6 +538,20 @@ function resolveValue(
     if (group === "uuid" && !bare && UUID_TEXT.test(text)) return column(text.toLowerCase());
     if ((group === "date" || group === "datetime") && !bare && !Number.isNaN(Date.parse(text))) return column(text);
     return mismatch(bare ? `the name \`${text}\`` : "a string");
+  }
+
+  /**
+   * `today ± d` / `now ± d` on a date or datetime field, any comparison operator; bare `today`
+   * or `now` against a text or enum field is the word itself (an enum value `now`).
+   */
+  function resolveRelativeDate(v: Extract<Value, { kind: "relativeDate" }>): Predicate {
+    if (v.duration === null && group === "text") return resolveText(v.base, v.span, true);
+    const written = v.duration === null ? `\`${v.base}\`` : `\`${v.base} ${v.sign} ${v.duration.text}\``;
+    if (group !== "date" && group !== "datetime") return mismatch(`${written} (a relative date needs a date or datetime field)`);
+    const value: RelativeDate = v.duration === null || v.sign === null
+      ? { kind: "relativeDate", base: v.base, sign: "+", amount: 0, unit: "d" }
+      : { kind: "relativeDate", base: v.base, sign: v.sign, amount: v.duration.amount, unit: v.duration.unit };
+    return { kind: "column", column: field.name, op, value, sqlType: columnType(field.type) };
   }
 
   function resolveCurrentUser(attr: Ident | null, span: Span): Predicate {

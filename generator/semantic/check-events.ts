@@ -79,6 +79,18 @@ export function eventFields(event: EventDecl): readonly EventField[] {
 
 export const isRequired = (f: EventField) => f.modifiers.some((m) => m.name === "required");
 
+/**
+ * The type of an event field as written, type arguments included (DSL.md §8.1): `str(200)`,
+ * `decimal(10,2)` (whitespace inside the parentheses dropped), and for a `ref`/`belongs_to` (not
+ * an event field type, DZ4013) its target: `ref Order`. The IR keeps this text, so consumers of
+ * the event model see the precision and length the author declared.
+ */
+export function eventFieldType(f: EventField): string {
+  const args = f.args === null ? "" : `(${f.args.replace(/\s+/g, "")})`;
+  const target = f.type.name === "ref" || f.type.name === "belongs_to" ? f.modifiers.find((m) => m.name !== "required") : undefined;
+  return `${f.type.name}${args}${target ? ` ${target.name}` : ""}`;
+}
+
 /** The payload rules of DSL.md §8.2, in order. */
 export function derivable(f: EventField, entity: EntityInfo): boolean {
   const name = f.name.name;

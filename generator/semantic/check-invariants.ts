@@ -1,20 +1,27 @@
 /**
  * Type-checks every `invariant:` expression (DSL.md §4.10, §4.11) and resolves it to expression IR.
- * Guarantees: every invariant in `invariants` is boolean-typed, every name in it is a field of the
- * entity (or a ref path), an enum literal of the enum it is compared with, or `today`/`now`; every
- * comparison compares compatible types; no `in [...]` list holds `null`. Aggregates are LATER
- * (DZ1902) and such invariants are left out (not enforced).
+ * Guarantees: every invariant in `invariants` is boolean-typed, every name in it is a stored field
+ * of the entity (or a ref path), an enum literal of the enum it is compared with, or `today`/`now`;
+ * every comparison compares compatible types; no `in [...]` list holds `null`. Aggregates are
+ * LATER (DZ1902) and such invariants are left out (not enforced); a computed field is DZ4012.
+ *
+ * `ExprChecker` is the one §4.11 name resolution and typing: check-computed.ts runs it over
+ * computed fields (§4.8) with aggregates allowed and reads the inferred type.
  */
 import {
+  badIndexField,
   badInvariant,
   constructLater,
   enumLiteralShadowsField,
+  noChildFk,
+  unknownEntity,
+  unknownField,
   unknownFunction,
   unresolvedName,
 } from "../diagnostics/codes";
 import type { Diagnostic } from "../diagnostics/diagnostic";
-import type { ComparisonOp, ExprIR } from "../ir/ir";
-import type { Expr, InvariantDecl } from "../syntax/ast";
+import type { AggregateIR, ComparisonOp, ExprIR } from "../ir/ir";
+import type { Expr, Ident, InvariantDecl } from "../syntax/ast";
 import { closest } from "../util/names";
 import type { EntityInfo, LinkedProgram, PassResult, ResolvedType } from "./program";
 
@@ -26,14 +33,20 @@ export interface CheckedInvariant {
 
 export type CheckedInvariants = Map<InvariantDecl, CheckedInvariant>;
 
+/** Numbers: `int` (SQL integer/bigint), `decimal` (numeric: decimal, money minor units, `/`), `float`. */
+export type NumberKind = "int" | "decimal" | "float";
+
 /** Value types of the expression language; `unknown` after an error or for a LATER field type. */
-type ExprType =
-  | { readonly kind: "bool" | "number" | "text" | "date" | "datetime" | "uuid" | "duration" | "null" | "unknown" | "list" }
+export type ExprType =
+  | { readonly kind: "bool" | "text" | "date" | "datetime" | "uuid" | "duration" | "null" | "unknown" | "list" }
+  | { readonly kind: "number"; readonly num: NumberKind }
   | { readonly kind: "enum"; readonly field: string; readonly values: readonly string[] };
 
 const T = {
   bool: { kind: "bool" },
-  number: { kind: "number" },
+  int: { kind: "number", num: "int" },
+  decimal: { kind: "number", num: "decimal" },
+  float: { kind: "number", num: "float" },
   text: { kind: "text" },
   date: { kind: "date" },
   datetime: { kind: "datetime" },
@@ -46,8 +59,8 @@ const T = {
 
 /** Scalar functions of §4.11 with their result type (`first` = the first argument's type). */
 const FUNCTIONS: Readonly<Record<string, ExprType | "first">> = {
-  today: T.date, now: T.datetime, days_since: T.number, days_until: T.number, concat: T.text, len: T.number,
-  abs: T.number, round: T.number, coalesce: "first", min: "first", max: "first",
+  today: T.date, now: T.datetime, days_since: T.int, days_until: T.int, concat: T.text, len: T.int,
+  abs: "first", round: T.decimal, coalesce: "first", min: "first", max: "first",
 };
 const AGGREGATES = new Set(["count", "sum", "avg", "min", "max"]);
 const TIME_DEPENDENT = new Set(["today", "now", "days_since", "days_until"]);
@@ -58,7 +71,7 @@ export function checkInvariants(program: LinkedProgram): PassResult<CheckedInvar
   for (const entity of program.entities) {
     for (const member of entity.decl.members) {
       if (member.kind !== "invariant") continue;
-      const checker = new ExprChecker(entity, program, diagnostics);
+      const checker = new ExprChecker(entity, program, diagnostics, "invariant");
       const result = checker.check(member.expr);
       if (checker.later) continue;
       if (!isBoolish(result.type)) {
@@ -79,7 +92,25 @@ interface Checked {
 const isBoolish = (t: ExprType) => t.kind === "bool" || t.kind === "null" || t.kind === "unknown";
 const isNumeric = (t: ExprType) => t.kind === "number" || t.kind === "unknown" || t.kind === "null";
 
-function describe(t: ExprType): string {
+/** The number kind of mixed operands, as PostgreSQL types them: float wins, then decimal. */
+function joinNumbers(types: readonly ExprType[], division = false): ExprType {
+  const kinds = types.flatMap((t) => (t.kind === "number" ? [t.num] : []));
+  if (kinds.includes("float")) return T.float;
+  if (division || kinds.includes("decimal") || kinds.length === 0) return T.decimal;
+  return T.int;
+}
+
+/**
+ * The type of `coalesce`/`min`/`max`/`abs` (the first argument's): numbers among the arguments
+ * join like PostgreSQL's LEAST/GREATEST/COALESCE do (`min(n, 2.5)` is a decimal).
+ */
+function firstArgType(args: readonly ExprType[]): ExprType {
+  const known = args.filter((t) => t.kind !== "null" && t.kind !== "unknown");
+  if (known.length === 0) return args[0] ?? T.unknown;
+  return known[0]!.kind === "number" ? joinNumbers(known) : known[0]!;
+}
+
+export function describe(t: ExprType): string {
   return t.kind === "enum" ? `value of the enum \`${t.field}\`` : `${t.kind} value`;
 }
 
@@ -107,10 +138,12 @@ function fieldType(t: ResolvedType, field: string): ExprType {
     case "file":
       return T.text;
     case "int":
-    case "decimal":
+      return T.int;
     case "float":
+      return T.float;
+    case "decimal":
     case "money":
-      return T.number;
+      return T.decimal;
     case "json":
       return T.unknown;
     case "bool":
@@ -127,7 +160,15 @@ function fieldType(t: ResolvedType, field: string): ExprType {
   }
 }
 
-class ExprChecker {
+/** What the expression is: an invariant (aggregates are LATER) or a computed field (aggregates allowed). */
+export type ExprUse = "invariant" | "computed";
+
+/** A field declared with `computed` (it has no column, so no FieldInfo). */
+export function isComputedField(entity: EntityInfo, name: string): boolean {
+  return entity.decl.members.some((m) => m.kind === "field" && m.name.name === name && m.type.kind === "computedType");
+}
+
+export class ExprChecker {
   failed = false;
   later = false;
   rowLocal = true;
@@ -136,6 +177,7 @@ class ExprChecker {
     private readonly entity: EntityInfo,
     private readonly program: LinkedProgram,
     private readonly diagnostics: Diagnostic[],
+    private readonly use: ExprUse,
   ) {}
 
   private fail(d: Diagnostic): Checked {
@@ -147,7 +189,7 @@ class ExprChecker {
   check(e: Expr, enumContext: ExprType | null = null): Checked {
     switch (e.kind) {
       case "numberLit":
-        return { type: T.number, ir: { kind: "literal", value: Number(e.text) } };
+        return { type: /^[0-9]+$/.test(e.text) ? T.int : T.decimal, ir: { kind: "literal", value: Number(e.text) } };
       case "stringLit":
         return { type: T.text, ir: { kind: "literal", value: e.value } };
       case "boolLit":
@@ -165,7 +207,7 @@ class ExprChecker {
       case "negate": {
         const operand = this.check(e.operand);
         if (!isNumeric(operand.type)) return this.fail(badInvariant(e.span, `\`-\` needs a number, not a ${describe(operand.type)}`));
-        return { type: T.number, ir: { kind: "negate", operand: operand.ir } };
+        return { type: joinNumbers([operand.type]), ir: { kind: "negate", operand: operand.ir } };
       }
       case "arith":
         return this.arith(e);
@@ -200,7 +242,7 @@ class ExprChecker {
         const known = [...branches.map((b) => b.then.type), otherwise.type].filter((t) => t.kind !== "null" && t.kind !== "unknown");
         const first = known[0] ?? T.unknown;
         if (known.some((t) => group(t) !== group(first))) return this.fail(badInvariant(e.span, "the branches of an `if` have different types"));
-        return { type: first, ir: { kind: "case", branches: branches.map((b) => ({ when: b.when, then: b.then.ir })), otherwise: otherwise.ir } };
+        return { type: first.kind === "number" ? joinNumbers(known) : first, ir: { kind: "case", branches: branches.map((b) => ({ when: b.when, then: b.then.ir })), otherwise: otherwise.ir } };
       }
     }
   }
@@ -230,6 +272,7 @@ class ExprChecker {
         this.rowLocal = false;
         return { type: head!.name === "today" ? T.date : T.datetime, ir: { kind: "call", fn: head!.name, args: [] } };
       }
+      if (isComputedField(this.entity, head!.name)) return this.fail(this.computedUse(head!));
       // A declared field of a type this version does not resolve (money, decimal, …): no error here.
       if (this.declared(head!.name)) return { type: T.unknown, ir: { kind: "column", column: head!.name } };
       const candidates = [...this.entity.fieldsByName.keys(), ...(enumContext?.kind === "enum" ? enumContext.values : [])];
@@ -244,6 +287,7 @@ class ExprChecker {
       if (current.type.kind !== "ref") return this.fail(badInvariant(segment.span, `\`${current.name}\` is not a ref, so \`.${segment.name}\` cannot follow it`));
       const target = this.program.entitiesByName.get(current.type.entity)!;
       const next = target.fieldsByName.get(segment.name);
+      if (!next && isComputedField(target, segment.name)) return this.fail(this.computedUse(segment));
       if (!next) return this.fail(unresolvedName(segment.span, segment.name, closest(segment.name, target.fieldsByName.keys())));
       current = next;
       refs.push(next.name);
@@ -256,6 +300,7 @@ class ExprChecker {
     const fn = e.fn.name;
     const entityArg = e.args.length === 1 && e.args[0]!.kind === "refExpr" && this.program.entitiesByName.has(e.args[0]!.segments[0]!.name);
     if (AGGREGATES.has(fn) && (fn === "count" || fn === "sum" || fn === "avg" || entityArg)) {
+      if (this.use === "computed") return this.aggregate(e);
       this.later = true;
       this.diagnostics.push(constructLater(e.span, "aggregate in an invariant", fn));
       return { type: T.unknown, ir: { kind: "literal", value: null } };
@@ -264,7 +309,55 @@ class ExprChecker {
     if (result === undefined) return this.fail(unknownFunction(e.fn.span, fn, closest(fn, Object.keys(FUNCTIONS))));
     if (TIME_DEPENDENT.has(fn)) this.rowLocal = false;
     const args = e.args.map((a) => this.check(a));
-    return { type: result === "first" ? (args[0]?.type ?? T.unknown) : result, ir: { kind: "call", fn, args: args.map((a) => a.ir) } };
+    return { type: result === "first" ? firstArgType(args.map((a) => a.type)) : result, ir: { kind: "call", fn, args: args.map((a) => a.ir) } };
+  }
+
+  /** DZ4012: a computed field has no column, so it cannot be read by an invariant or another computed field. */
+  private computedUse(name: Ident): Diagnostic {
+    const why = this.use === "invariant" ? "an invariant needs stored fields" : "a computed field cannot use another one (repeat its expression)";
+    return badIndexField(name.span, `\`${name.name}\` is a computed field; ${why}`);
+  }
+
+  /**
+   * `count(C)`, `sum(C.f)`, `avg(C.f)`, one-argument `min(C.f)`/`max(C.f)` over a child entity C
+   * (DSL.md §4.8): C needs exactly one `ref` to this entity (none: DZ2002; more: DZ2014, reported
+   * by check-relations); `sum`/`avg` need a number field, `min`/`max` an ordered one.
+   */
+  private aggregate(e: Extract<Expr, { kind: "callExpr" }>): Checked {
+    const fn = e.fn.name as AggregateIR["fn"];
+    const arg = e.args[0];
+    const shape = fn === "count" ? "`count(Child)`" : `\`${fn}(Child.field)\``;
+    if (e.args.length !== 1 || arg!.kind !== "refExpr") return this.fail(badInvariant(e.span, `\`${fn}\` takes one argument: ${shape}`));
+    const [head, fieldName, ...rest] = arg!.segments;
+    const child = this.program.entitiesByName.get(head!.name);
+    if (!child) return this.fail(unknownEntity(head!.span, head!.name, closest(head!.name, this.program.entitiesByName.keys())));
+    const refs = child.fields.filter((f) => f.type.kind === "ref" && f.type.entity === this.entity.name);
+    if (refs.length === 0) {
+      const suggested = this.entity.name.charAt(0).toLowerCase() + this.entity.name.slice(1);
+      return this.fail(noChildFk(head!.span, `${fn}(${child.name})`, child.name, this.entity.name, suggested));
+    }
+    if (refs.length > 1) {
+      this.failed = true; // DZ2014, reported once by check-relations
+      return { type: T.unknown, ir: { kind: "literal", value: null } };
+    }
+    this.rowLocal = false;
+    const base = { kind: "aggregate", fn, entity: child.name, table: child.table, fk: refs[0]!.name } as const;
+    if (fn === "count") {
+      if (fieldName !== undefined) return this.fail(badInvariant(arg!.span, `\`count\` counts rows: write \`count(${child.name})\``));
+      return { type: T.int, ir: { ...base, column: null } };
+    }
+    if (fieldName === undefined || rest.length > 0) return this.fail(badInvariant(arg!.span, `\`${fn}\` needs one field of ${child.name}: \`${fn}(${child.name}.<field>)\``));
+    const field = child.fieldsByName.get(fieldName.name);
+    if (!field && isComputedField(child, fieldName.name)) return this.fail(this.computedUse(fieldName));
+    if (!field) return this.fail(unknownField(fieldName.span, child.name, fieldName.name, closest(fieldName.name, child.fieldsByName.keys())));
+    const type = fieldType(field.type, field.name);
+    const column = field.type.kind === "money" ? `${field.name}_minor` : field.name;
+    const ordered = type.kind === "number" || type.kind === "date" || type.kind === "datetime" || type.kind === "text";
+    if ((fn === "sum" || fn === "avg") && type.kind !== "number") {
+      return this.fail(badInvariant(fieldName.span, `\`${fn}\` needs a number field, but \`${child.name}.${field.name}\` is a ${describe(type)}`));
+    }
+    if (!ordered) return this.fail(badInvariant(fieldName.span, `\`${fn}\` needs ordered values (numbers, dates, text), not a ${describe(type)}`));
+    return { type: fn === "avg" ? T.decimal : type, ir: { ...base, column } };
   }
 
   private arith(e: Extract<Expr, { kind: "arith" }>): Checked {
@@ -273,10 +366,11 @@ class ExprChecker {
     const ir: ExprIR = { kind: "arith", op: e.op, left: left.ir, right: right.ir };
     const l = left.type.kind;
     const r = right.type.kind;
-    if (isNumeric(left.type) && isNumeric(right.type)) return { type: T.number, ir };
+    if (isNumeric(left.type) && isNumeric(right.type)) return { type: joinNumbers([left.type, right.type], e.op === "/"), ir };
     if ((e.op === "+" || e.op === "-") && (l === "date" || l === "datetime") && (r === "duration" || r === "unknown")) return { type: left.type, ir };
     if (e.op === "+" && l === "duration" && (r === "date" || r === "datetime")) return { type: right.type, ir };
-    if (e.op === "-" && l === r && (l === "date" || l === "datetime")) return { type: T.number, ir };
+    if (e.op === "-" && l === "date" && r === "date") return { type: T.int, ir };
+    if (e.op === "-" && l === r && l === "datetime") return { type: T.duration, ir };
     if (l === "unknown" || r === "unknown") return { type: T.unknown, ir };
     return this.fail(badInvariant(e.span, `\`${e.op}\` cannot combine a ${describe(left.type)} and a ${describe(right.type)}`));
   }

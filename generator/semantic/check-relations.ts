@@ -27,7 +27,7 @@ export function checkRelations(program: LinkedProgram): PassResult<OnDeleteActio
 
   const tableless = new Map<string, Span>();
   for (const e of program.entities) {
-    const subtype = e.decl.members.find((m) => m.kind === "laterEntityBlock" && m.keyword.name === "subtype_of");
+    const subtype = subtypeLine(e);
     if (subtype) tableless.set(e.name, subtype.span);
   }
 
@@ -71,6 +71,19 @@ export function checkRelations(program: LinkedProgram): PassResult<OnDeleteActio
 
   const value = new Map([...actions].map(([entity, fields]) => [entity, new Map([...fields].map(([f, a]) => [f, a.action]))]));
   return { value, diagnostics };
+}
+
+/** The `subtype_of:` line of an entity, if any. */
+function subtypeLine(entity: EntityInfo): { readonly span: Span } | undefined {
+  return entity.decl.members.find((m) => m.kind === "laterEntityBlock" && m.keyword.name === "subtype_of");
+}
+
+/**
+ * True for an entity with `subtype_of:` (DSL.md §4.7, LATER): it emits no table and no routes,
+ * so lowering leaves it out of `AppIR.entities`; this pass guarantees nothing references it.
+ */
+export function declaresSubtype(entity: EntityInfo): boolean {
+  return subtypeLine(entity) !== undefined;
 }
 
 function refsTo(holder: EntityInfo, parent: EntityInfo): FieldInfo[] {

@@ -6,6 +6,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { SourceFile, Span } from "../diagnostics/span";
 import type { DefaultIR, FieldTypeIR, Predicate } from "../ir/ir";
 import type { AppDecl, AuditOnDecl, Comparison, EntityDecl, FieldDecl, FileNode, PersonaDecl, TransitionsBlock, ViaFilter } from "../syntax/ast";
+import type { CheckedComputed } from "./check-computed";
 import type { CheckedEvents } from "./check-events";
 import type { CheckedInvariants } from "./check-invariants";
 import type { OnDeleteActions } from "./check-relations";
@@ -55,6 +56,8 @@ export interface FieldInfo {
   readonly sensitive: boolean;
   /** `pii(…)`: null when absent; category/sensitivity null when not given. */
   readonly pii: PiiInfo | null;
+  /** `was: old_name`: the field's name before a rename (resolve-entities checked it). */
+  readonly was?: string;
 }
 
 export interface PiiInfo {
@@ -69,6 +72,8 @@ export interface EntityInfo {
   /** Stored fields in declaration order; `id` first (declared or added). */
   readonly fields: readonly FieldInfo[];
   readonly fieldsByName: ReadonlyMap<string, FieldInfo>;
+  /** `was: OldName`: the entity's name before a rename (resolve-entities checked it). */
+  readonly was?: string;
 }
 
 export interface PersonaInfo {
@@ -105,6 +110,8 @@ export interface RuleTables {
   readonly tenancy: CheckedTenancy;
   readonly events: CheckedEvents;
   readonly fieldHistory: readonly AuditOnDecl[];
+  /** Computed fields (check-computed.ts); absent in hand-built programs. */
+  readonly computed?: CheckedComputed;
 }
 
 export interface CheckedProgram extends LinkedProgram {

@@ -3,8 +3,14 @@
  * targets (§4.6) and the primary key (§4.2). Guarantees: each returned entity has a uuid `id`
  * field first, field names are unique, every `ref` names an entity of the project, every default
  * fits its field's type, no `money` column (`<f>_minor`, `<f>_currency`) collides with a declared
- * field (DZ4006). Fields of types not implemented in this version are reported (DZ1902) and left
- * out; `searchable`, `storage` and `was:` are kept but warned about (DZ1902).
+ * field (DZ4006). Computed fields have no column and are left to check-computed.ts; fields of
+ * types not implemented in this version are reported (DZ1902) and left out; `searchable` and `storage` are kept but warned about (DZ1902).
+ *
+ * `was:` rename hints (field `name: type … was: old_name`, entity line `was: OldName`) are kept
+ * on the field/entity for the migration diff; one that cannot be a rename is DZ5006: its old name
+ * is still declared in the same entity (or is still an entity), or two fields (entities) claim
+ * the same old name. Whether the old name still exists in the database is the diff's business:
+ * a hint whose rename already landed is harmless.
  */
 import {
   autoOnNonDate,
@@ -20,8 +26,10 @@ import {
   pkOnNonId,
   unknownEntity,
   unknownFieldType,
+  wasConflict,
 } from "../diagnostics/codes";
 import type { Diagnostic } from "../diagnostics/diagnostic";
+import type { Span } from "../diagnostics/span";
 import type { DefaultValue, EntityDecl, FieldDecl, Modifier, TypeExpr } from "../syntax/ast";
 import { closest, snakeCase } from "../util/names";
 import type { EntityInfo, FieldInfo, PassResult, PiiInfo, ResolvedDefault, ResolvedType } from "./program";
@@ -38,7 +46,7 @@ const LATER_TYPES = new Set(["poly_ref"]);
 const PII_CATEGORIES = ["contact", "identity", "location", "biometric", "financial", "health", "freeform", "behavioral"];
 const PII_SENSITIVITIES = ["standard", "high", "special_category"];
 /** Modifiers kept but not acted on in this version (DZ1902). */
-const LATER_MODIFIERS = new Set(["searchable", "storage", "was"]);
+const LATER_MODIFIERS = new Set(["searchable", "storage"]);
 const TYPE_HINTS: Readonly<Record<string, string>> = {
   string: "str(N)", varchar: "str(N)", char: "str(N)", integer: "int", bigint: "int", boolean: "bool",
   double: "float", real: "float", numeric: "decimal(P,S)", timestamp: "datetime", time: "datetime",
@@ -55,6 +63,7 @@ export function resolveEntities(decls: readonly EntityDecl[]): PassResult<Entity
   const names = new Set(decls.map((d) => d.name.name));
   const tables = new Map<string, EntityDecl>();
   const entities: EntityInfo[] = [];
+  const renames = entityRenames(decls, diagnostics);
 
   for (const decl of [...decls].sort((a, b) => (a.name.name < b.name.name ? -1 : 1))) {
     const table = snakeCase(decl.name.name);
@@ -64,7 +73,9 @@ export function resolveEntities(decls: readonly EntityDecl[]): PassResult<Entity
     if (RESERVED_TABLE_PREFIXES.some((p) => table.startsWith(p))) {
       diagnostics.push(nameCollision(decl.name.span, `table name \`${table}\` is reserved for dazzle-gen (prefixes _dazzle, dazzle_, dz_)`));
     }
-    entities.push(resolveEntity(decl, table, names, diagnostics));
+    const entity = resolveEntity(decl, table, names, diagnostics);
+    const was = renames.get(decl);
+    entities.push(was === undefined ? entity : { ...entity, was });
   }
   return { value: entities, diagnostics };
 }
@@ -95,6 +106,7 @@ function resolveEntity(decl: EntityDecl, table: string, entityNames: ReadonlySet
     fields.splice(fields.indexOf(id), 1);
   }
   checkMoneyColumns(fields, diagnostics);
+  checkFieldRenames(decl.name.name, fields, declared, diagnostics);
   return { name: decl.name.name, decl, table, fields: [id, ...fields], fieldsByName: byName };
 }
 
@@ -163,7 +175,58 @@ function resolveField(field: FieldDecl, entityNames: ReadonlySet<string>, diagno
     indexed: flags.has("indexed"),
     sensitive: flags.has("sensitive"),
     pii,
+    ...(flags.has("was") ? { was: flags.get("was")!.args! } : {}),
   };
+}
+
+/**
+ * `was: old_name` on a field: the old name must not still be a field of the entity (a rename
+ * removes it), and one old name is claimed by at most one field (DZ5006).
+ */
+function checkFieldRenames(entity: string, fields: readonly FieldInfo[], declared: ReadonlyMap<string, FieldDecl>, diagnostics: Diagnostic[]): void {
+  const claimed = new Map<string, Span>();
+  for (const f of fields) {
+    const hint = f.decl?.modifiers.find((m) => m.kind === "flag" && m.name.name === "was");
+    if (f.was === undefined || hint === undefined) continue;
+    const still = declared.get(f.was);
+    const first = claimed.get(f.was);
+    if (still !== undefined && f.was !== f.name) {
+      diagnostics.push(wasConflict(hint.span, `\`was: ${f.was}\` on field \`${f.name}\`: entity ${entity} still declares \`${f.was}\`; a renamed field must not keep its old name`, still.name.span));
+    } else if (first !== undefined) {
+      diagnostics.push(wasConflict(hint.span, `\`was: ${f.was}\` on field \`${f.name}\`: another field of entity ${entity} is already renamed from \`${f.was}\``, first));
+    }
+    if (first === undefined) claimed.set(f.was, hint.span);
+  }
+}
+
+/**
+ * The entity line `was: OldName` of every entity that has a valid one (DZ5006 otherwise: not a
+ * single name, the old name is still an entity, or two entities claim it).
+ */
+function entityRenames(decls: readonly EntityDecl[], diagnostics: Diagnostic[]): Map<EntityDecl, string> {
+  const byName = new Map(decls.map((d) => [d.name.name, d]));
+  const claimed = new Map<string, Span>();
+  const out = new Map<EntityDecl, string>();
+  for (const decl of decls) {
+    for (const m of decl.members) {
+      if (m.kind !== "laterEntityBlock" || m.keyword.name !== "was") continue;
+      const [colon, name, ...rest] = m.tokens;
+      if (colon?.text !== ":" || name?.type !== "ident" || rest.length > 0 || m.children.length > 0) {
+        const last = m.tokens[m.tokens.length - 1];
+        diagnostics.push(wasConflict(last ? { ...m.keyword.span, end: last.span.end } : m.keyword.span, "`was:` on an entity takes one name: `was: OldName`"));
+        continue;
+      }
+      const still = byName.get(name.text);
+      const first = claimed.get(name.text);
+      if (still !== undefined && still !== decl) {
+        diagnostics.push(wasConflict(name.span, `\`was: ${name.text}\` on entity ${decl.name.name}: ${name.text} is still an entity; a renamed entity must not keep its old name`, still.name.span));
+      } else if (first !== undefined) {
+        diagnostics.push(wasConflict(name.span, `\`was: ${name.text}\` on entity ${decl.name.name}: another entity is already renamed from ${name.text}`, first));
+      } else out.set(decl, name.text);
+      if (first === undefined) claimed.set(name.text, name.span);
+    }
+  }
+  return out;
 }
 
 /** `pii`, `pii()`, `pii(category=C, sensitivity=S)` (DSL.md §4.4); anything else is DZ1011. */
@@ -237,8 +300,7 @@ function resolveType(type: TypeExpr, entityNames: ReadonlySet<string>, diagnosti
       diagnostics.push(constructLater(type.relation.span, type.relation.name, type.target.name));
       return null;
     case "computedType":
-      diagnostics.push(constructLater(type.span, "computed", null));
-      return null;
+      return null; // no column: check-computed.ts checks the expression (DSL.md §4.8)
     case "namedType":
       return resolveNamedType(type, diagnostics);
   }

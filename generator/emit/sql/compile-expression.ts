@@ -13,19 +13,39 @@
  * | `customer.credit_limit` | `(SELECT "dz_r1"."credit_limit" FROM "customer" AS "dz_r1" WHERE "dz_r1"."id" = <row>."customer")` |
  *
  * A `money` field in an expression reads its minor units (`<f>_minor`).
+ *
+ * An invariant that reads other rows is compiled a third way (`compileInvariantFunction`): the
+ * row's columns become the parameters `$1…` of its definer helper (emit-invariant-helpers.ts),
+ * and each dotted hop into a tenant-scoped table gets the tenant fence:
+ * `(SELECT "dz_r1"."budget" FROM "project" AS "dz_r1" WHERE "dz_r1"."id" = $2 AND "dz_r1"."tenant_id" = dazzle_tenant_id())`.
+ *
+ * Computed fields (§4.8) add aggregates over a child entity C, a correlated subquery over C
+ * aliased `dz_c<n>` whose WHERE ends with C's list scope for the caller — known only per request,
+ * so `compileComputed` leaves a slot for it (see ComputedSql):
+ *
+ * | DSL | SQL |
+ * |---|---|
+ * | `count(Task)` | `(SELECT count(*) FROM "task" AS "dz_c1" WHERE "dz_c1"."project" = "project"."id" AND <scope>)` |
+ * | `sum(Task.hours)` | `COALESCE((SELECT sum("dz_c1"."hours") FROM … AND <scope>), 0)` |
+ * | `avg/min/max(Task.hours)` | `(SELECT avg("dz_c1"."hours") FROM … AND <scope>)` (NULL over no rows) |
  */
-import type { EntityIR, ExprIR, FieldIR, FieldTypeIR, InvariantIR } from "../../ir/ir";
+import type { ComputedFieldIR, ComputedTypeIR, EntityIR, ExprIR, FieldIR, FieldTypeIR, InvariantIR } from "../../ir/ir";
+import { columnType } from "../../ir/column-type";
 import { assertNever, type RowSource } from "./predicate";
 import { quoteIdent, quoteLiteral } from "./quote";
-import { SQL_OP } from "./scope-helper";
+import { SQL_OP, type TenantFence } from "./scope-helper";
+
+/** Bare columns (CHECK), `"<alias>"."col"` (app-side probe), or `$n` (an invariant helper's parameters). */
+export type ExpressionRow = RowSource | { readonly kind: "params" };
 
 export interface ExpressionContext {
   /** The entity whose row the expression reads. */
   readonly entity: EntityIR;
   /** Every entity, for dotted references along FKs. */
   readonly entities: readonly EntityIR[];
-  /** Bare columns (CHECK) or `"<alias>"."col"` (app-side probe). */
-  readonly row: RowSource;
+  readonly row: ExpressionRow;
+  /** Tenant-scoped tables a dotted reference must fence (invariant helpers under active tenancy). */
+  readonly fenced?: TenantFence;
 }
 
 /** Value types, as far as the SQL mapping needs them. */
@@ -38,12 +58,71 @@ export function compileInvariant(inv: InvariantIR, ctx: ExpressionContext): stri
   return compileExpression(inv.expr, ctx);
 }
 
-export function compileExpression(e: ExprIR, ctx: ExpressionContext): string {
-  return new Compiler(ctx).sql(e);
+/**
+ * An invariant as the body of its definer helper (emit-invariant-helpers.ts): the boolean test
+ * with the would-be row's columns as `$1…` (in order of first use), every dotted hop fenced to the
+ * caller's tenant when its table is tenant-scoped. `tables` (sorted) are the other tables it
+ * reads: empty means the invariant reads no other row and needs no helper.
+ */
+export interface InvariantFunctionSql {
+  readonly test: string;
+  /** The parameters `$1…`: the entity's columns and their PostgreSQL types. */
+  readonly params: readonly { readonly column: string; readonly type: string }[];
+  readonly tables: readonly string[];
 }
+
+export function compileInvariantFunction(inv: InvariantIR, ctx: Omit<ExpressionContext, "row">): InvariantFunctionSql {
+  const compiler = new Compiler({ ...ctx, row: { kind: "params" } });
+  const test = compiler.sql(inv.expr);
+  if (compiler.slots.length > 0) throw new Error("DZ9001: an aggregate outside a computed field");
+  const params = compiler.params.map((column) => ({ column, type: columnType(ctx.entity.fields.find((f) => f.column === column)!.type) }));
+  return { test, params, tables: [...compiler.tables].sort() };
+}
+
+export function compileExpression(e: ExprIR, ctx: ExpressionContext): string {
+  const compiler = new Compiler(ctx);
+  const sql = compiler.sql(e);
+  if (compiler.slots.length > 0) throw new Error("DZ9001: an aggregate outside a computed field");
+  return sql;
+}
+
+/**
+ * A computed field's SQL with one slot per aggregate for the child's list scope:
+ * `parts[0] <scope of children[0]> parts[1] … parts[n]`. Each scope must be compiled over the
+ * child's `alias` (the caller's roles pick the rules, so the runtime fills the slots per request);
+ * a caller who may not list the child gets `FALSE` there.
+ */
+export interface ComputedSql {
+  readonly parts: readonly string[];
+  readonly children: readonly { readonly entity: string; readonly alias: string }[];
+}
+
+/** PostgreSQL type of each computed type: the select casts to it, so the driver returns a known JS type. */
+const COMPUTED_CAST: Readonly<Record<ComputedTypeIR, string>> = {
+  int: "bigint", decimal: "numeric", float: "double precision", text: "text", bool: "boolean", date: "date",
+  datetime: "timestamptz", uuid: "uuid",
+};
+
+/** `((<expr>)::<type>)`, the value of `(<sql>) AS "name"` in every SELECT of the entity (DSL.md §4.8). */
+export function compileComputed(c: ComputedFieldIR, ctx: ExpressionContext): ComputedSql {
+  const compiler = new Compiler(ctx);
+  const text = `((${compiler.sql(c.expr)})::${COMPUTED_CAST[c.type]})`;
+  return { parts: text.split(SLOT), children: compiler.slots };
+}
+
+/** Marks a scope slot inside compiled text; never part of generated SQL (NUL cannot be in a PostgreSQL string). */
+const SLOT = "\u0000";
+
+const AGGREGATE_SQL = { count: "count", sum: "sum", avg: "avg", min: "min", max: "max" } as const;
 
 class Compiler {
   private aliases = 0;
+  /** The aggregates' scope slots, in text order. */
+  readonly slots: { entity: string; alias: string }[] = [];
+  /** Row columns read as `$n` (params row only), in order of first use: `$n` is `params[n - 1]`. */
+  readonly params: string[] = [];
+  /** Tables read by dotted references. */
+  readonly tables = new Set<string>();
   constructor(private readonly ctx: ExpressionContext) {}
 
   sql(e: ExprIR): string {
@@ -85,9 +164,22 @@ class Compiler {
         const branches = e.branches.map((b) => `WHEN ${this.sql(b.when)} THEN ${this.sql(b.then)}`).join(" ");
         return `CASE ${branches} ELSE ${this.sql(e.otherwise)} END`;
       }
+      case "aggregate":
+        return this.aggregate(e);
       default:
         return assertNever(e);
     }
+  }
+
+  /** A correlated subquery over the child rows of this row, with a slot for the child's list scope. */
+  private aggregate(e: Extract<ExprIR, { kind: "aggregate" }>): string {
+    const alias = `dz_c${this.slots.length + 1}`;
+    this.slots.push({ entity: e.entity, alias });
+    const c = quoteIdent(alias);
+    const value = e.column === null ? "*" : `${c}.${quoteIdent(e.column)}`;
+    const from = `FROM ${quoteIdent(e.table)} AS ${c} WHERE ${c}.${quoteIdent(e.fk)} = ${this.column(this.ctx.entity, "id")} AND ${SLOT}`;
+    const sub = `(SELECT ${AGGREGATE_SQL[e.fn]}(${value}) ${from})`;
+    return e.fn === "sum" ? `COALESCE(${sub}, 0)` : sub;
   }
 
   private arith(e: Extract<ExprIR, { kind: "arith" }>): string {
@@ -143,23 +235,36 @@ class Compiler {
   }
 
   private column(entity: EntityIR, name: string): string {
-    const col = quoteIdent(this.field(entity, name).column);
+    const column = this.field(entity, name).column;
+    if (this.ctx.row.kind === "params") {
+      if (!this.params.includes(column)) this.params.push(column);
+      return `$${this.params.indexOf(column) + 1}`;
+    }
+    const col = quoteIdent(column);
     return this.ctx.row.kind === "policy" ? col : `${quoteIdent(this.ctx.row.alias)}.${col}`;
   }
 
-  /** A scalar subquery per hop, innermost first: `(SELECT r2."c" FROM "t2" AS r2 WHERE r2."id" = (SELECT …))`. */
+  /**
+   * A scalar subquery per hop, innermost first: `(SELECT r2."c" FROM "t2" AS r2 WHERE r2."id" = (SELECT …))`,
+   * plus `AND r2."tenant_id" = dazzle_tenant_id()` on a fenced table (a helper reads past RLS).
+   */
   private refPath(refs: readonly string[], column: string): string {
     let value = this.column(this.ctx.entity, refs[0]!);
     let target = this.target(this.field(this.ctx.entity, refs[0]!));
     for (const ref of refs.slice(1)) {
-      const alias = quoteIdent(`dz_r${++this.aliases}`);
-      const f = this.field(target, ref);
-      value = `(SELECT ${alias}.${quoteIdent(f.column)} FROM ${quoteIdent(target.table)} AS ${alias} WHERE ${alias}."id" = ${value})`;
-      target = this.target(f);
+      value = this.hop(target, this.field(target, ref).column, value);
+      target = this.target(this.field(target, ref));
     }
+    return this.hop(target, this.field(target, column).column, value);
+  }
+
+  /** `(SELECT a."column" FROM "<table>" AS a WHERE a."id" = <id>[ AND a."<tenant>" = dazzle_tenant_id()])`. */
+  private hop(target: EntityIR, column: string, id: string): string {
     const alias = quoteIdent(`dz_r${++this.aliases}`);
-    const last = this.field(target, column);
-    return `(SELECT ${alias}.${quoteIdent(last.column)} FROM ${quoteIdent(target.table)} AS ${alias} WHERE ${alias}."id" = ${value})`;
+    this.tables.add(target.table);
+    const tenant = this.ctx.fenced?.get(target.table);
+    const fence = tenant === undefined ? "" : ` AND ${alias}.${quoteIdent(tenant)} = dazzle_tenant_id()`;
+    return `(SELECT ${alias}.${quoteIdent(column)} FROM ${quoteIdent(target.table)} AS ${alias} WHERE ${alias}."id" = ${id}${fence})`;
   }
 
   private target(f: FieldIR): EntityIR {
@@ -224,6 +329,14 @@ class Compiler {
         }
       case "case":
         return [...e.branches.map((b) => b.then), e.otherwise].map((x) => this.type(x)).find((t) => t !== "null") ?? "null";
+      case "aggregate": {
+        if (e.column === null) return "int";
+        if (e.fn === "avg") return "numeric";
+        const child = this.ctx.entities.find((x) => x.name === e.entity);
+        const f = child?.fields.find((x) => x.column === e.column);
+        if (!f) throw new Error(`DZ9001: ${e.entity}.${e.column} is not a stored field`);
+        return fieldType(f.type);
+      }
       default:
         return assertNever(e);
     }

@@ -9,6 +9,9 @@ export function defaultExpression(d: DefaultIR): string {
   switch (d.kind) {
     case "literal":
       return quoteLiteral(d.value);
+    case "tenant":
+      // Unset or '' (a pooled connection's leftover) is NULL: the NOT NULL column fails closed (DSL.md §7).
+      return `NULLIF(current_setting(${quoteLiteral("dazzle.tenant_id")}, true), '')::uuid`;
     case "number":
       // Exact text as written (`12.50`, `-3`); checked to be a plain decimal number.
       if (!/^-?[0-9]+(\.[0-9]+)?$/.test(d.text)) throw new Error(`DZ9001: number default ${JSON.stringify(d.text)}`);

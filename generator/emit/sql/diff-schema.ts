@@ -1,23 +1,30 @@
 /**
  * The steps that take a database from the previous schema snapshot to the new one (pure).
  *
- * Safe steps: new table, new column (nullable, or NOT NULL with a default), default change,
- * NOT NULL dropped, NOT NULL added on a column with a default (NULLs filled first), CHECK
- * replaced when it only widens (enum value added, longer `str(N)`) or is another named CHECK,
- * constraint/index added or removed, column comment, and every re-creatable group (functions,
- * policies, triggers) re-run when its hash changed, with triggers/functions that disappeared
- * dropped afterwards.
+ * Safe steps: `was:` renames of tables and columns with the constraints and indexes named after
+ * them (rename-schema.ts), new table, new column (nullable, or NOT NULL with a default), type
+ * widening (type-change.ts), default change, NOT NULL dropped, NOT NULL added on a column with a
+ * default (NULLs filled first), CHECK replaced when it only widens (enum value added, longer
+ * `str(N)`) or is another named CHECK, constraint/index added or removed, column comment, and
+ * every re-creatable group (functions, policies, triggers) re-run when its hash changed, with
+ * triggers/functions that disappeared dropped afterwards.
  *
  * Destructive steps carry their DZ5xxx code and are refused by the caller unless
  * `--allow-destructive`: DZ5001 drop table/column, DZ5002 NOT NULL without a default on
- * existing rows, DZ5003 type change (other than a widening), enum value removed, shorter `str(N)`.
+ * existing rows, DZ5003 a narrowing: a type change that is not a widening (applied with the
+ * explicit `USING` cast of type-change.ts), or a column CHECK that existing values may fail (enum
+ * values removed or a new enum, shorter or new `str(N)`, a new `slug`), applied after an `UPDATE`
+ * that makes the values fit (cut to N characters; NULL, or the column default for an enum).
  *
- * Order in the migration: new tables → new columns → column changes → dropped constraints and
- * indexes → added constraints (foreign keys last) and indexes → comments → dropped columns and
- * tables → re-created groups (in section order) → dropped triggers and functions.
+ * Order in the migration: renames → new tables → new columns → dropped constraints and indexes
+ * (before column changes: a CHECK on the old type would block `ALTER … TYPE`) → column changes →
+ * added constraints (foreign keys last) and indexes → comments → dropped columns and tables →
+ * re-created groups (in section order) → dropped triggers and functions.
  */
 import { quoteIdent } from "./quote";
+import { applyRenames, NO_RENAMES, type Renames } from "./rename-schema";
 import { recreatableSql, type ColumnSnapshot, type ConstraintSnapshot, type NamedSection, type SchemaSnapshot, type TableSnapshot } from "./schema-snapshot";
+import { typeChange } from "./type-change";
 
 export type RefusalCode = "DZ5001" | "DZ5002" | "DZ5003";
 
@@ -35,16 +42,9 @@ export interface SchemaDiff {
   readonly warnings: readonly string[];
 }
 
-/** Types a column may change to without a hand-written step (from → allowed targets). */
-const WIDENINGS: Readonly<Record<string, readonly string[]>> = {
-  smallint: ["integer", "bigint", "numeric"],
-  integer: ["bigint", "numeric"],
-  bigint: ["numeric"],
-  real: ["double precision"],
-  varchar: ["text"],
-};
-
-export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextSections: readonly NamedSection[]): SchemaDiff {
+export function diffSchema(before: SchemaSnapshot, next: SchemaSnapshot, nextSections: readonly NamedSection[], renames: Renames = NO_RENAMES): SchemaDiff {
+  const renamed = applyRenames(before, next, renames);
+  const previous = renamed.snapshot;
   const created: MigrationStep[] = [];
   const addedColumns: MigrationStep[] = [];
   const changedColumns: MigrationStep[] = [];
@@ -73,7 +73,7 @@ export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextS
   }
   for (const dropped of droppedTableNames) {
     const like = Object.keys(nextTables).find((n) => prevTables[n] === undefined && sameColumns(prevTables[dropped]!, nextTables[n]!));
-    if (like !== undefined) warnings.push(`table ${quoteIdent(dropped)} dropped and ${quoteIdent(like)} added with the same columns: if this is a rename, mark it \`was: ${dropped}\` (renames are not generated yet)`);
+    if (like !== undefined) warnings.push(`table ${quoteIdent(dropped)} dropped and ${quoteIdent(like)} added with the same columns: if this is a rename, mark the entity \`was: <old entity name>\``);
   }
 
   for (const [name, nextTable] of Object.entries(nextTables)) {
@@ -88,7 +88,7 @@ export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextS
       const before = prevColumns.get(column.name);
       if (before === undefined) {
         added.push(column);
-        const refusal = column.notNull && column.default === null ? ("DZ5002" as const) : undefined;
+        const refusal = column.notNull && !fillsExistingRows(column.default) ? ("DZ5002" as const) : undefined;
         addedColumns.push({
           description: `add column ${t}.${quoteIdent(column.name)}${refusal ? " (NOT NULL without a default: existing rows have no value)" : ""}`,
           sql: `ALTER TABLE ${t} ADD COLUMN ${columnDefinition(column)};`,
@@ -106,7 +106,7 @@ export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextS
     for (const d of dropped) {
       const like = added.find((a) => a.type === d.type);
       if (like !== undefined) {
-        warnings.push(`column ${t}.${quoteIdent(d.name)} dropped and ${t}.${quoteIdent(like.name)} added with the same type ${d.type}: if this is a rename, mark the field \`was: ${d.name}\` (renames are not generated yet)`);
+        warnings.push(`column ${t}.${quoteIdent(d.name)} dropped and ${t}.${quoteIdent(like.name)} added with the same type ${d.type}: if this is a rename, mark the field \`was: ${d.name}\``);
       }
     }
 
@@ -120,7 +120,9 @@ export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextS
     for (const c of nextTable.constraints) {
       const before = prevConstraints.get(c.name);
       if (before !== undefined && before.definition === c.definition) continue;
-      const step = addConstraint(name, c, before);
+      const checked = columnOfCheck(c);
+      const existing = checked !== null && prevColumns.has(checked) ? nextColumns.get(checked) : undefined;
+      const step = addConstraint(name, c, before, existing);
       (isForeignKey(c) ? addedForeignKeys : addedConstraints).push(step);
     }
     for (const [column, text] of Object.entries(nextTable.comments)) {
@@ -135,11 +137,12 @@ export function diffSchema(previous: SchemaSnapshot, next: SchemaSnapshot, nextS
   const groupSteps = diffGroups(previous, next, nextSections, new Set(droppedTableNames));
 
   const steps = [
+    ...renamed.steps,
     ...created,
     ...addedColumns,
-    ...changedColumns,
     ...droppedConstraints,
     ...indexSteps.dropped,
+    ...changedColumns,
     ...addedConstraints,
     ...addedForeignKeys,
     ...indexSteps.added,
@@ -168,15 +171,19 @@ function columnChanges(table: string, before: ColumnSnapshot, after: ColumnSnaps
   const col = `${t}.${quoteIdent(after.name)}`;
   const alter = `ALTER TABLE ${t} ALTER COLUMN ${quoteIdent(after.name)}`;
   const steps: MigrationStep[] = [];
-  if (before.type !== after.type) {
-    const widening = (WIDENINGS[baseType(before.type)] ?? []).includes(baseType(after.type)) && !/\(/.test(after.type);
+  const retyped = before.type !== after.type;
+  if (retyped) {
+    const change = typeChange(quoteIdent(after.name), before.type, after.type);
+    // The old default may not cast to the new type: dropped first, set again below.
+    const dropDefault = before.default !== null ? `${alter} DROP DEFAULT;\n` : "";
     steps.push({
-      description: `change the type of ${col} from ${before.type} to ${after.type}${widening ? "" : " (needs a hand-written step)"}`,
-      sql: `${alter} TYPE ${after.type} USING ${quoteIdent(after.name)}::${after.type};`,
-      ...(widening ? {} : { refusal: "DZ5003" as const }),
+      description: `change the type of ${col} from ${before.type} to ${after.type}${change.loss === null ? "" : ` (lossy: ${change.loss})`}`,
+      sql: `${dropDefault}${alter} TYPE ${after.type} USING ${change.using};`,
+      ...(change.loss === null ? {} : { refusal: "DZ5003" as const }),
     });
   }
-  if (before.default !== after.default) {
+  const defaultDropped = retyped && before.default !== null;
+  if (defaultDropped ? after.default !== null : before.default !== after.default) {
     steps.push({
       description: `${after.default === null ? "drop the default of" : "set the default of"} ${col}`,
       sql: after.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${after.default};`,
@@ -184,7 +191,7 @@ function columnChanges(table: string, before: ColumnSnapshot, after: ColumnSnaps
   }
   if (before.notNull && !after.notNull) steps.push({ description: `drop NOT NULL on ${col}`, sql: `${alter} DROP NOT NULL;` });
   if (!before.notNull && after.notNull) {
-    if (after.default !== null) {
+    if (fillsExistingRows(after.default)) {
       steps.push({
         description: `set NOT NULL on ${col} (existing NULLs take the default)`,
         sql: `UPDATE ${t} SET ${quoteIdent(after.name)} = DEFAULT WHERE ${quoteIdent(after.name)} IS NULL;\n${alter} SET NOT NULL;`,
@@ -196,37 +203,65 @@ function columnChanges(table: string, before: ColumnSnapshot, after: ColumnSnaps
   return steps;
 }
 
-function baseType(type: string): string {
-  return type.replace(/\(.*$/, "").trim();
-}
-
-function addConstraint(table: string, c: ConstraintSnapshot, before?: ConstraintSnapshot): MigrationStep {
+/**
+ * `ADD CONSTRAINT`, a replacement when `before` (same name) exists. `existing` is the column of a
+ * column CHECK (`str(N)` length, enum, slug) when that column was already there: existing values
+ * may then fail it (DZ5003), and the step first makes them fit.
+ */
+function addConstraint(table: string, c: ConstraintSnapshot, before?: ConstraintSnapshot, existing?: ColumnSnapshot): MigrationStep {
   const t = quoteIdent(table);
   const sql = `ALTER TABLE ${t} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition};`;
-  if (before === undefined) return { description: `add constraint ${quoteIdent(c.name)} on ${t}`, sql };
-  const narrowing = narrowingCheck(before.definition, c.definition);
-  return {
-    description: `replace constraint ${quoteIdent(c.name)} on ${t}${narrowing ? ` (${narrowing})` : ""}`,
-    sql,
-    ...(narrowing ? { refusal: "DZ5003" as const } : {}),
-  };
+  const what = `${before === undefined ? "add" : "replace"} constraint ${quoteIdent(c.name)} on ${t}`;
+  const narrowing = existing === undefined ? null : checkNarrowing(t, existing, before?.definition ?? null, c.definition);
+  if (narrowing === null) return { description: what, sql };
+  return { description: `${what} (${narrowing.why})`, sql: `${narrowing.fix}\n${sql}`, refusal: "DZ5003" };
 }
 
-/** Why a replaced CHECK may reject existing rows, or null: enum values removed, shorter length. */
-function narrowingCheck(before: string, after: string): string | null {
-  const inList = (d: string) => /^CHECK \(("[^"]+") IN \((.*)\)\)$/.exec(d);
-  const b = inList(before);
-  const a = inList(after);
-  if (b && a && b[1] === a[1]) {
-    const values = (s: string) => s.match(/'(?:[^']|'')*'/g) ?? [];
-    const kept = new Set(values(a[2]!));
-    const removed = values(b[2]!).filter((v) => !kept.has(v));
-    return removed.length === 0 ? null : `enum value${removed.length > 1 ? "s" : ""} ${removed.join(", ")} removed`;
+const LENGTH_CHECK = /^CHECK \(char_length\(("(?:[^"]|"")+")\) <= (\d+)\)$/;
+const ENUM_CHECK = /^CHECK \(("(?:[^"]|"")+") IN \((.*)\)\)$/;
+const PATTERN_CHECK = /^CHECK \((("(?:[^"]|"")+") ~ .*)\)$/;
+
+/** The column a length, enum or pattern (slug) CHECK constrains; null for other constraints. */
+function columnOfCheck(c: ConstraintSnapshot): string | null {
+  const m = LENGTH_CHECK.exec(c.definition) ?? ENUM_CHECK.exec(c.definition);
+  const quoted = m?.[1] ?? PATTERN_CHECK.exec(c.definition)?.[2];
+  return quoted === undefined ? null : quoted.slice(1, -1).replace(/""/g, '"');
+}
+
+/**
+ * Why a new or replaced column CHECK may reject existing values, with the `UPDATE` that makes
+ * them fit; null when every value that passed `before` passes `after`.
+ */
+function checkNarrowing(table: string, column: ColumnSnapshot, before: string | null, after: string): { why: string; fix: string } | null {
+  const c = quoteIdent(column.name);
+  const length = LENGTH_CHECK.exec(after);
+  if (length) {
+    const old = before === null ? null : LENGTH_CHECK.exec(before);
+    if (old && Number(old[2]) <= Number(length[2])) return null;
+    const n = length[2]!;
+    return {
+      why: `${old ? `maximum length lowered from ${old[2]} to ${n}` : `maximum length ${n} on an existing column`}: longer values are cut to ${n} characters`,
+      fix: `UPDATE ${table} SET ${c} = left(${c}, ${n}) WHERE char_length(${c}) > ${n};`,
+    };
   }
-  const length = (d: string) => /^CHECK \(char_length\(("[^"]+")\) <= (\d+)\)$/.exec(d);
-  const lb = length(before);
-  const la = length(after);
-  if (lb && la && lb[1] === la[1]) return Number(la[2]) < Number(lb[2]) ? `maximum length lowered from ${lb[2]} to ${la[2]}` : null;
+  const list = ENUM_CHECK.exec(after);
+  if (list) {
+    const values = (s: string) => s.match(/'(?:[^']|'')*'/g) ?? [];
+    const old = before === null ? null : ENUM_CHECK.exec(before);
+    const kept = new Set(values(list[2]!));
+    const removed = old ? values(old[2]!).filter((v) => !kept.has(v)) : null;
+    if (removed !== null && removed.length === 0) return null;
+    const fill = column.default ?? "NULL";
+    const rows = removed === null ? "values outside the enum" : `rows holding ${removed.length > 1 ? "them" : "it"}`;
+    return {
+      why: `${removed === null ? "enum on an existing column" : `enum value${removed.length > 1 ? "s" : ""} ${removed.join(", ")} removed`}: ${rows} get ${column.default === null ? "NULL" : `the default ${column.default}`}`,
+      fix: `UPDATE ${table} SET ${c} = ${fill} WHERE ${c} NOT IN (${list[2]});`,
+    };
+  }
+  const pattern = PATTERN_CHECK.exec(after);
+  if (pattern && before !== after) {
+    return { why: "pattern check on an existing column: values that fail it become NULL", fix: `UPDATE ${table} SET ${c} = NULL WHERE NOT (${pattern[1]});` };
+  }
   return null;
 }
 
@@ -284,4 +319,13 @@ function diffGroups(previous: SchemaSnapshot, next: SchemaSnapshot, sections: re
     }
   }
   return steps;
+}
+
+/**
+ * Whether a column default gives existing rows a value in a migration. A default that reads a
+ * session setting (the tenant partition key's `current_setting('dazzle.tenant_id', true)`, DSL.md
+ * §7) is NULL there: adding such a NOT NULL column to a table with rows needs a hand-written step.
+ */
+function fillsExistingRows(defaultSql: string | null): boolean {
+  return defaultSql !== null && !defaultSql.includes("current_setting(");
 }

@@ -12,26 +12,82 @@
  * ```
  */
 import type { EntityIR } from "../../ir/ir";
+import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
 import { objectName } from "./object-name";
 import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";
 
 export const EVENTS_TABLE = "_dazzle_events";
 export const EVENTS_CHANNEL = "dazzle_events";
+/** What a `sensitive` column's value becomes in event payloads (DSL.md §4.4). */
+export const REDACTED = "[redacted]";
 
 export function emitEvents(entities: readonly EntityIR[]): string {
   const fn = quoteIdent("dazzle_record_event");
   const triggers = entities.map(
     (e) =>
       `CREATE TRIGGER ${quoteIdent("dazzle_events")} AFTER INSERT OR UPDATE OR DELETE ON ${quoteIdent(e.table)}\n` +
-      `  FOR EACH ROW EXECUTE FUNCTION ${fn}(${quoteLiteral(e.name)});`,
+      `  FOR EACH ROW EXECUTE FUNCTION ${fn}(${[e.name, ...sensitiveColumns(e)].map(quoteLiteral).join(", ")});`,
   );
   return sqlSection("Events: every committed write leaves a row in _dazzle_events and NOTIFYs its id", [
     eventsTable(),
     eventsIndexes(),
     recordEventFunction(fn),
+    eventReaders(),
     ...triggers,
   ]);
+}
+
+/**
+ * How the runtime's events hub reads `_dazzle_events` without any privilege of its own (the login
+ * role may be a NOINHERIT authenticator, DSL.md §6.11): as `dazzle_app`, through two definer
+ * functions. They return no row data except the last image of a deleted row (`old`, needed to
+ * decide who may see the deletion); created/updated events are re-read through RLS instead.
+ */
+function eventReaders(): string {
+  const events = quoteIdent(EVENTS_TABLE);
+  const read = quoteIdent("dazzle_read_events");
+  const last = quoteIdent("dazzle_events_last_seq");
+  const returns = ["seq bigint", "event_type text", "entity text", "entity_id uuid", "old jsonb"].join(", ");
+  const readBody =
+    ` SELECT e."seq", e."event_type", e."entity", e."entity_id", CASE WHEN e."event_type" LIKE '%.deleted' THEN ${withoutRedacted(`e."payload" -> 'old'`)} END` +
+    ` FROM ${events} e WHERE e."seq" > $1 AND ($2 IS NULL OR e."id" = $2) ORDER BY e."seq" LIMIT $3 `;
+  const definer = (signature: string, result: string, body: string) =>
+    [
+      `CREATE OR REPLACE FUNCTION ${signature} RETURNS ${result}`,
+      "  LANGUAGE sql STABLE SECURITY DEFINER",
+      "  SET search_path = public, pg_temp",
+      `  AS ${dollarQuote(body)};`,
+    ].join("\n");
+  const signatures = [`${read}(bigint, uuid, integer)`, `${last}()`];
+  return [
+    `GRANT SELECT ON ${events} TO ${quoteIdent(DEFINER_ROLE)};`,
+    definer(`${read}(after_seq bigint, event_id uuid, max_rows integer)`, `TABLE (${returns})`, readBody),
+    definer(`${last}()`, "bigint", ` SELECT coalesce(max(e."seq"), 0) FROM ${events} e `),
+    ...signatures.flatMap((sig) => [
+      `ALTER FUNCTION ${sig} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
+      `REVOKE ALL ON FUNCTION ${sig} FROM PUBLIC;`,
+      `GRANT EXECUTE ON FUNCTION ${sig} TO ${quoteIdent(APP_ROLE)};`,
+    ]),
+  ].join("\n");
+}
+
+/**
+ * The columns of `sensitive` fields (both columns of a money field), passed to the trigger after
+ * the entity name: their values are replaced by the JSON string "[redacted]" in the payload
+ * (DSL.md §4.4, §8.2).
+ */
+function sensitiveColumns(e: EntityIR): string[] {
+  return e.fields.filter((f) => f.sensitive === true).map((f) => f.column);
+}
+
+/**
+ * A row image without its redacted (sensitive) columns: the authorizer populates a record of the
+ * table from it, where "[redacted]" would not cast to a number or date; an absent column is NULL,
+ * so a scope over a sensitive column fails closed.
+ */
+function withoutRedacted(image: string): string {
+  return `(SELECT jsonb_object_agg(o.key, o.value) FROM jsonb_each(${image}) AS o WHERE o.value <> ${quoteLiteral(JSON.stringify(REDACTED))}::jsonb)`;
 }
 
 function eventsTable(): string {
@@ -71,6 +127,9 @@ function eventsIndexes(): string {
 /**
  * Generic over tables: the row is handled as jsonb and the entity name comes from TG_ARGV[0].
  * `changed` lists the columns whose value differs, sorted by name; [] for INSERT and DELETE.
+ * TG_ARGV[1…] name the entity's sensitive columns: computed `changed` first (a sensitive column
+ * is listed by name when it changes), then their values in `new` and `old` — NULL included, so
+ * not even whether one is set leaks — become "[redacted]".
  */
 function recordEventFunction(fn: string): string {
   const body = `
@@ -80,6 +139,7 @@ DECLARE
   v_old jsonb;
   v_changed jsonb := '[]';
   v_event_id uuid;
+  v_redacted jsonb;
 BEGIN
   IF TG_OP <> 'DELETE' THEN v_new := to_jsonb(NEW); END IF;
   IF TG_OP <> 'INSERT' THEN v_old := to_jsonb(OLD); END IF;
@@ -88,6 +148,11 @@ BEGIN
       INTO v_changed
       FROM jsonb_each(v_new) AS n
      WHERE n.value IS DISTINCT FROM v_old -> n.key;
+  END IF;
+  IF TG_NARGS > 1 THEN
+    SELECT jsonb_object_agg(c, ${quoteLiteral(JSON.stringify(REDACTED))}::jsonb) INTO v_redacted FROM unnest(TG_ARGV[1:TG_NARGS - 1]) AS c;
+    v_new := v_new || v_redacted;
+    v_old := v_old || v_redacted;
   END IF;
   INSERT INTO ${quoteIdent(EVENTS_TABLE)} ("topic", "event_type", "entity", "entity_id", "actor_id", "payload")
   VALUES (

@@ -7,7 +7,8 @@
  *
  * Body order (each section depends only on earlier ones): roles and schema usage → session
  * readers → tables → foreign keys → indexes → principal lookup (its `SETOF <table>` needs the
- * table) → scope helpers (their bodies need the tables; policies call them) → auto_update
+ * table) → scope helpers (their bodies need the tables; policies call them) → invariant helpers
+ * (dotted invariants, called by the write flow's probe) → auto_update
  * triggers → events → row-level security.
  */
 import type { AppIR } from "../../ir/ir";
@@ -17,6 +18,7 @@ import { emitAutoUpdate } from "./emit-auto-update";
 import { emitEvents } from "./emit-events";
 import { emitForeignKeys } from "./emit-foreign-keys";
 import { emitIndexes } from "./emit-indexes";
+import { emitInvariantHelpers } from "./emit-invariant-helpers";
 import { emitPrincipalLookup } from "./emit-principal-lookup";
 import { emitReaders } from "./emit-readers";
 import { emitRls } from "./emit-rls";
@@ -24,6 +26,7 @@ import { emitRoles } from "./emit-roles";
 import { emitScopeHelpers } from "./emit-scope-helpers";
 import { emitTables } from "./emit-tables";
 import { graphileMigration } from "./graphile-migration";
+import type { Renames } from "./rename-schema";
 import { buildSchemaSnapshot, type NamedSection, type SchemaSnapshot } from "./schema-snapshot";
 
 export const INITIAL_MIGRATION_PATH = "migrations/committed/000001-initial.sql";
@@ -54,6 +57,7 @@ export function migrationSections(app: AppIR): NamedSection[] {
     ["indexes", emitIndexes(app.entities)],
     ["principal lookup", emitPrincipalLookup(app.principal)],
     ["scope helpers", emitScopeHelpers(app.entities)],
+    ["invariant helpers", emitInvariantHelpers(app.entities)],
     ["auto_update triggers", emitAutoUpdate(app.entities)],
     ["events", emitEvents(app.entities)],
     ["row-level security", emitRls(app.entities)],
@@ -69,7 +73,7 @@ export function planMigrations(app: AppIR, ctx: EmitContext, previous: PreviousS
     const { contents } = graphileMigration(body, null, "initial");
     return { files: [{ path: INITIAL_MIGRATION_PATH, contents, owner: "migration" }], snapshot, steps: [], warnings: [] };
   }
-  const diff = diffSchema(previous.snapshot, snapshot, sections);
+  const diff = diffSchema(previous.snapshot, snapshot, sections, renamesOf(app));
   if (diff.steps.length === 0) return { files: [], snapshot, steps: [], warnings: diff.warnings };
   const slug = migrationSlug(diff.steps);
   const number = Number(/^(\d+)/.exec(previous.last.file)?.[1] ?? "0") + 1;
@@ -85,6 +89,18 @@ export function planMigrations(app: AppIR, ctx: EmitContext, previous: PreviousS
   const { contents } = graphileMigration(body, previous.last.hash, slug);
   const file = `${String(number).padStart(6, "0")}-${slug}.sql`;
   return { files: [{ path: `migrations/committed/${file}`, contents, owner: "migration" }], snapshot, steps: diff.steps, warnings: diff.warnings };
+}
+
+/** The `was:` hints of the IR: entity renames by new table, field renames by new column. */
+export function renamesOf(app: AppIR): Renames {
+  const tables = new Map<string, string>();
+  const columns = new Map<string, Map<string, string>>();
+  for (const e of app.entities) {
+    if (e.wasTable !== undefined) tables.set(e.table, e.wasTable);
+    const renamed = e.fields.flatMap((f) => (f.wasColumn !== undefined ? [[f.column, f.wasColumn] as const] : []));
+    if (renamed.length > 0) columns.set(e.table, new Map(renamed));
+  }
+  return { tables, columns };
 }
 
 /** The initial migration (no previous snapshot): the files only. */

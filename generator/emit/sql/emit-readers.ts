@@ -30,13 +30,15 @@ export function emitReaders(principal: PrincipalIR): string {
       body: `SELECT coalesce(r = ANY (string_to_array(${readSetting("dazzle.roles")}, ',')), false)`,
     },
   ];
+  if (principal.tenant !== undefined) readers.push(TENANT_READER);
   for (const attr of principal.attributes) {
     if (attr.name === "id") continue; // `current_user.id` is dazzle_user_id()
     readers.push({
       name: readerIdent(attr.name),
       param: null,
       returns: attr.sqlType,
-      body: `SELECT ${readSetting(`dazzle.user_${attr.name}`)}::${attr.sqlType}`,
+      // `current_user.<partition_key>` is the caller's tenant (DSL.md §7), one setting for both.
+      body: `SELECT ${readSetting(attr.tenantKey ? TENANT_SETTING : `dazzle.user_${attr.name}`)}::${attr.sqlType}`,
     });
   }
   const definitions = readers.map((r) =>
@@ -52,6 +54,17 @@ export function emitReaders(principal: PrincipalIR): string {
     `GRANT EXECUTE ON FUNCTION ${signatures.join(", ")} TO ${quoteIdent(APP_ROLE)};`,
   ]);
 }
+
+/** The caller's tenant under active tenancy (DSL.md §7): the fence and the scope helpers read it. */
+export const TENANT_SETTING = "dazzle.tenant_id";
+export const TENANT_READER_NAME = "dazzle_tenant_id";
+
+const TENANT_READER: Reader = {
+  name: quoteIdent(TENANT_READER_NAME),
+  param: null,
+  returns: "uuid",
+  body: `SELECT ${readSetting(TENANT_SETTING)}::uuid`,
+};
 
 interface Reader {
   readonly name: string;

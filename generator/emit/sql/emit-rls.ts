@@ -50,7 +50,24 @@ function entityRls(e: EntityIR): string {
     `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${quoteIdent(APP_ROLE)};`,
   ].join("\n");
-  return [head, ...VERBS.map((v) => verbPolicy(e, v))].join("\n");
+  return [head, ...tenantFence(e), ...VERBS.map((v) => verbPolicy(e, v))].join("\n");
+}
+
+/**
+ * The RESTRICTIVE `tenant_fence` of a tenant-scoped table (DSL.md §6.11, §7): ANDed with every
+ * permissive policy, for every verb, so no rule can reach another tenant's rows; none elsewhere.
+ */
+function tenantFence(e: EntityIR): string[] {
+  if (e.tenant === undefined) return [];
+  const table = quoteIdent(e.table);
+  const name = quoteIdent("tenant_fence");
+  const test = `${quoteIdent(e.tenant.column)} = (SELECT dazzle_tenant_id())`;
+  return [
+    `-- tenant_fence: rows of the caller's tenant only`,
+    `DROP POLICY IF EXISTS ${name} ON ${table};`,
+    `CREATE POLICY ${name} ON ${table} AS RESTRICTIVE FOR ALL TO ${quoteIdent(APP_ROLE)}`,
+    `  USING (${test}) WITH CHECK (${test});`,
+  ];
 }
 
 function verbPolicy(e: EntityIR, verb: Verb): string {

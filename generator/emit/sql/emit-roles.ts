@@ -5,7 +5,10 @@
  * operator has created the roles.
  *
  * `dazzle_app` is the role every request switches to; `dazzle_definer` owns the SECURITY DEFINER
- * principal lookup and bypasses RLS for it.
+ * principal lookup, scope helpers and event readers and bypasses RLS for them. The login role is
+ * not created here: an operator creates an authenticator (`LOGIN NOINHERIT`, `GRANT dazzle_app`,
+ * DSL.md §6.11), which needs no privilege of its own because the runtime switches to `dazzle_app`
+ * before anything else.
  */
 import { quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";

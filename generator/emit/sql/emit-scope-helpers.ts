@@ -18,25 +18,29 @@
  *
  * The definer (BYPASSRLS) gets SELECT on exactly the tables the helpers read, so a helper sees
  * past the referenced tables' own policies: the rule, not the caller's other rights, decides.
+ * Under tenancy each helper re-applies the tenant fence to the tenant-scoped tables it reads
+ * (`AND t1."tenant_id" = dazzle_tenant_id()`, DSL.md §6.10).
  */
 import type { EntityIR } from "../../ir/ir";
 import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
+import { tenantKeyed } from "./emit-tables";
 import { objectName } from "./object-name";
 import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
-import { pathHelper, viaHelper, type ScopeHelper } from "./scope-helper";
+import { pathHelper, viaHelper, type ScopeHelper, type TenantFence } from "./scope-helper";
 import { sqlSection } from "./sql-section";
 import { predicateLeaves } from "../../ir/predicate-leaves";
 
 export function emitScopeHelpers(entities: readonly EntityIR[]): string | null {
+  const fenced: TenantFence = new Map(entities.flatMap((e) => (e.tenant ? [[e.table, e.tenant.column] as const] : [])));
   const helpers = new Map<string, ScopeHelper>();
   const junctionColumns = new Map<string, Set<string>>();
   for (const e of entities) {
     for (const leaf of (e.access.scope ?? []).flatMap((rule) => predicateLeaves(rule.predicate))) {
       if (leaf.kind === "path") {
-        const h = pathHelper(leaf);
+        const h = pathHelper(leaf, fenced);
         helpers.set(h.name, h);
       } else if (leaf.kind === "exists") {
-        const h = viaHelper(leaf);
+        const h = viaHelper(leaf, fenced);
         helpers.set(h.name, h);
         const columns = junctionColumns.get(leaf.junction.table) ?? new Set<string>();
         for (const b of [...leaf.entityBindings, ...leaf.principalBindings, ...leaf.nullBindings]) columns.add(b.path.hops[0]?.column ?? b.path.column);
@@ -83,7 +87,8 @@ function junctionIndexes(entities: readonly EntityIR[], columns: ReadonlyMap<str
     for (const f of e.fields) {
       if (!used.has(f.column) || f.column === "id" || f.unique || f.indexed || f.type.kind === "ref") continue;
       const name = objectName("ix", e.table, f.column);
-      statements.push(`CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${quoteIdent(f.column)});`);
+      const columns = tenantKeyed([f.column], e.tenant?.column ?? null);
+      statements.push(`CREATE INDEX IF NOT EXISTS ${quoteIdent(name)} ON ${quoteIdent(e.table)} (${columns.map(quoteIdent).join(", ")});`);
     }
   }
   return statements;

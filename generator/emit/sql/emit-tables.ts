@@ -24,22 +24,40 @@ import { quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";
 
 export function emitTables(entities: readonly EntityIR[], principal: PrincipalIR): string {
-  const tables = entities.map((e) => [createTable(e.table, e.fields, e.rules?.indexes ?? [], invariantChecks(e, entities)), ...piiComments(e)].join("\n"));
+  const tables = entities.map((e) =>
+    [createTable(e.table, e.fields, e.rules?.indexes ?? [], invariantChecks(e, entities), e.tenant?.column ?? null), ...piiComments(e)].join("\n"),
+  );
   if (principal.entity === null) {
-    tables.unshift(
-      `-- Principal table (the spec declares no principal entity)\n${createTable(principal.table, APP_USER_FIELDS)}`,
-    );
+    tables.unshift(`-- Principal table (the spec declares no principal entity)\n${createTable(principal.table, appUserFields(principal))}`);
+    const key = appUserTenantKey(principal);
+    // After every CREATE TABLE: the root may come later in this section.
+    if (key !== null) tables.push(appUserTenantForeignKey(principal.table, key));
   }
   return sqlSection("Tables", tables);
 }
 
-function createTable(table: string, fields: readonly FieldIR[], indexes: readonly IndexIR[] = [], checks: readonly string[] = []): string {
+/**
+ * `tenant` is the partition-key column of a tenant-scoped table (DSL.md §7): it gets
+ * `uq_<t>_<key>_id UNIQUE (<key>, id)` (the target of composite FKs, and the index on the key) and
+ * leads every other unique constraint, so uniqueness is per tenant; constraint names stay those
+ * of the declared columns.
+ */
+function createTable(
+  table: string,
+  fields: readonly FieldIR[],
+  indexes: readonly IndexIR[] = [],
+  checks: readonly string[] = [],
+  tenant: string | null = null,
+): string {
   if (!fields.some((f) => f.column === "id")) throw new Error(`table ${table} has no id field`);
   const lines = fields.map(columnDefinition);
   lines.push(`CONSTRAINT ${quoteIdent(objectName("pk", table))} PRIMARY KEY (${quoteIdent("id")})`);
-  for (const f of fields) lines.push(...fieldConstraints(table, f));
+  if (tenant !== null) {
+    lines.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, tenant, "id"))} UNIQUE (${quoteIdent(tenant)}, ${quoteIdent("id")})`);
+  }
+  for (const f of fields) lines.push(...fieldConstraints(table, f, tenant));
   for (const columns of uniqueLines(fields, indexes)) {
-    lines.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...columns))} UNIQUE (${columns.map(quoteIdent).join(", ")})`);
+    lines.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...columns))} UNIQUE (${tenantKeyed(columns, tenant).map(quoteIdent).join(", ")})`);
   }
   lines.push(...checks);
   return `CREATE TABLE ${quoteIdent(table)} (\n${lines.map((l) => `  ${l}`).join(",\n")}\n);`;
@@ -53,12 +71,17 @@ function columnDefinition(f: FieldIR): string {
 }
 
 
-function fieldConstraints(table: string, f: FieldIR): string[] {
+/** The columns with the partition key first on a tenant-scoped table (DSL.md §7). */
+export function tenantKeyed(columns: readonly string[], tenant: string | null): string[] {
+  return tenant === null ? [...columns] : [tenant, ...columns];
+}
+
+function fieldConstraints(table: string, f: FieldIR, tenant: string | null): string[] {
   const col = quoteIdent(f.column);
   const out: string[] = [];
   const unique = uniqueColumns(f);
   if (unique !== null) {
-    out.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...unique))} UNIQUE (${unique.map(quoteIdent).join(", ")})`);
+    out.push(`CONSTRAINT ${quoteIdent(objectName("uq", table, ...unique))} UNIQUE (${tenantKeyed(unique, tenant).map(quoteIdent).join(", ")})`);
   }
   if (f.type.kind === "str") {
     const name = objectName("ck", table, f.column, "len");
@@ -121,6 +144,31 @@ function piiComments(e: EntityIR): string[] {
     const text = parts.length === 0 ? "pii" : `pii: ${parts.join(", ")}`;
     return [`COMMENT ON COLUMN ${quoteIdent(e.table)}.${quoteIdent(f.column)} IS ${quoteLiteral(text)};`];
   });
+}
+
+/**
+ * The generated principal table; under active tenancy it carries the partition key (DSL.md §5.3,
+ * §7): a nullable ref to the root, set by operators. A user without one has no tenant and sees no
+ * fenced row.
+ */
+function appUserFields(principal: PrincipalIR): readonly FieldIR[] {
+  const key = appUserTenantKey(principal);
+  return key === null ? APP_USER_FIELDS : [...APP_USER_FIELDS, key];
+}
+
+function appUserTenantKey(principal: PrincipalIR): FieldIR | null {
+  const column = principal.tenant?.column ?? null;
+  if (principal.tenant === undefined || column === null) return null;
+  const { entity, table } = principal.tenant.root;
+  return { name: column, column, type: { kind: "ref", entity, table }, required: false, unique: false, default: null, serverManaged: false, autoUpdate: false, indexed: true };
+}
+
+function appUserTenantForeignKey(table: string, key: FieldIR): string {
+  const target = key.type.kind === "ref" ? key.type.table : "";
+  return (
+    `ALTER TABLE ${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(objectName("fk", table, key.column))} ` +
+    `FOREIGN KEY (${quoteIdent(key.column)}) REFERENCES ${quoteIdent(target)} (${quoteIdent("id")});`
+  );
 }
 
 const APP_USER_FIELDS: readonly FieldIR[] = [

@@ -21,8 +21,9 @@
  * is unset, so `not via …` and `not ( … )` fail closed for anonymous or unresolved callers. Plain
  * `col = (SELECT reader())` comparisons need no guard: they are NULL already.
  */
-import type { ExistsCheck, PathCheck, PermitExpr, Predicate } from "../../ir/ir";
+import type { ColumnTest, ExistsCheck, PathCheck, PermitExpr, Predicate } from "../../ir/ir";
 import { quoteIdent, quoteLiteral } from "./quote";
+import { relativeDateSql } from "./relative-date";
 import { pathHelper, SQL_OP, viaHelper } from "./scope-helper";
 
 /** Where the scoped row's columns come from. */
@@ -53,9 +54,52 @@ function guarded(attrs: readonly string[], leaf: string): string {
   return `CASE WHEN ${unset} THEN NULL ELSE ${leaf} END`;
 }
 
+/**
+ * `<col> op value` of a ColumnCheck. Lists and literals are inlined through `quoteLiteral`; `in`
+ * and `not in` are SQL's (a NULL column matches neither, like `!=`); `is [not] true|false` is
+ * SQL's two-valued `IS [NOT] TRUE|FALSE`; relative dates are computed by PostgreSQL.
+ */
+function compileColumnTest(col: string, t: ColumnTest): string {
+  switch (t.op) {
+    case "in":
+    case "not in":
+      return `${col} ${t.op === "in" ? "IN" : "NOT IN"} (${t.value.map(quoteLiteral).join(", ")})`;
+    case "is":
+    case "is not":
+      return `${col} ${t.op === "is" ? "IS" : "IS NOT"} ${t.value ? "TRUE" : "FALSE"}`;
+    default:
+      if (t.value === null) return t.op === "!=" ? `${col} IS NOT NULL` : `${col} IS NULL`;
+      if (typeof t.value === "object") return `${col} ${SQL_OP[t.op]} ${relativeDateSql(t.value)}`;
+      return `${col} ${SQL_OP[t.op]} ${quoteLiteral(t.value)}`;
+  }
+}
+
+/** The argument of a path helper call: the compared value(s), or nothing when baked into the helper. */
+function pathArgument(p: PathCheck): string {
+  switch (p.op) {
+    case "in":
+    case "not in":
+      return `ARRAY[${p.value.values.map(quoteLiteral).join(", ")}]::${p.sqlType}[]`;
+    case "is":
+    case "is not":
+      return "";
+    default:
+      switch (p.value.kind) {
+        case "userAttr":
+          return userValue(p.value.attr);
+        case "relativeDate":
+          return relativeDateSql(p.value);
+        case "literal":
+          return p.value.value === null ? "" : quoteLiteral(p.value.value);
+        default:
+          return assertNever(p.value);
+      }
+  }
+}
+
 function compilePath(p: PathCheck, row: RowSource): string {
   const helper = pathHelper(p);
-  const arg = p.value.kind === "userAttr" ? userValue(p.value.attr) : p.value.value === null ? "" : quoteLiteral(p.value.value);
+  const arg = pathArgument(p);
   const leaf = `${column(row, p.hops[0]!.column)} IN (SELECT * FROM ${helper.name}(${arg}))`;
   return p.value.kind === "userAttr" ? guarded([p.value.attr], leaf) : leaf;
 }
@@ -76,11 +120,8 @@ export function compilePredicate(p: Predicate, row: RowSource): string {
       return "TRUE";
     case "false":
       return "FALSE";
-    case "column": {
-      const col = column(row, p.column);
-      if (p.value === null) return p.op === "!=" ? `${col} IS NOT NULL` : `${col} IS NULL`;
-      return `${col} ${SQL_OP[p.op]} ${quoteLiteral(p.value)}`;
-    }
+    case "column":
+      return compileColumnTest(column(row, p.column), p);
     case "userAttr":
       return `${column(row, p.column)} ${SQL_OP[p.op]} ${userValue(p.attr)}`;
     case "path":

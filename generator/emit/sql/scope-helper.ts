@@ -22,6 +22,7 @@
 import { createHash } from "node:crypto";
 import type { ColumnPath, ComparisonOp, ExistsCheck, PathCheck } from "../../ir/ir";
 import { quoteIdent } from "./quote";
+import { relativeDateType } from "./relative-date";
 
 export interface ScopeHelper {
   /** `dz_path_<8 hex>` or `dz_via_<8 hex>`: lower-case, safe unquoted. */
@@ -67,24 +68,67 @@ function dslComparison(op: ComparisonOp, value: string): string {
 }
 
 /**
- * Returns the ids of the first-hop table's rows whose path ends in a matching value, as nested
- * `IN` subqueries (one per hop). The literal or principal value is `$1`; `= null` takes none.
+ * The test on a path's terminal column: the SQL after the column, the helper's parameter types,
+ * the DSL text for the comment, and the part of the name key that distinguishes it. A literal,
+ * principal or relative-date value is `$1` (its type is the parameter's), a list is one array
+ * `$1` (`= ANY`/`<> ALL`: a NULL column matches neither, as with `IN`/`NOT IN`); `= null` and
+ * `is [not] true|false` are baked into the body and take none.
  */
-export function pathHelper(p: PathCheck): ScopeHelper {
-  const isNull = p.value.kind === "literal" && p.value.value === null;
-  const param = isNull ? null : 1;
-  const name = hashName("dz_path_", ["path", p.hops, p.column, isNull ? comparison(p.op, null) : p.op]);
+function terminalTest(p: PathCheck): { sql: string; params: string[]; dsl: string; key: unknown } {
+  switch (p.op) {
+    case "in":
+    case "not in":
+      return { sql: p.op === "in" ? "= ANY ($1)" : "<> ALL ($1)", params: [`${p.sqlType}[]`], dsl: `${p.op} $1`, key: p.op };
+    case "is":
+    case "is not": {
+      const test = `${p.op === "is" ? "IS" : "IS NOT"} ${p.value.value ? "TRUE" : "FALSE"}`;
+      return { sql: test, params: [], dsl: `${p.op} ${p.value.value}`, key: test };
+    }
+    default:
+      if (p.value.kind === "literal" && p.value.value === null) {
+        return { sql: comparison(p.op, null), params: [], dsl: dslComparison(p.op, "null"), key: comparison(p.op, null) };
+      }
+      if (p.value.kind === "relativeDate") {
+        const type = relativeDateType(p.value);
+        return { sql: comparison(p.op, 1), params: [type], dsl: dslComparison(p.op, "$1"), key: [p.op, type] };
+      }
+      return { sql: comparison(p.op, 1), params: [p.sqlType], dsl: dslComparison(p.op, "$1"), key: p.op };
+  }
+}
+
+/**
+ * Tenant-scoped tables (table → partition-key column) under active tenancy (DSL.md §6.10, §7): a
+ * helper reads past RLS, so it re-applies the tenant fence to every one of them it reads. The
+ * helper's name does not depend on it (the path alone does), so callers need not pass it.
+ */
+export type TenantFence = ReadonlyMap<string, string>;
+const NO_FENCE: TenantFence = new Map();
+
+/** `alias."tenant_id" = dazzle_tenant_id()` when `table` is tenant-scoped, else nothing. */
+function fenceTest(fenced: TenantFence, table: string, alias: string): string[] {
+  const column = fenced.get(table);
+  return column === undefined ? [] : [`${alias}.${quoteIdent(column)} = dazzle_tenant_id()`];
+}
+
+/**
+ * Returns the ids of the first-hop table's rows whose path ends in a matching value, as nested
+ * `IN` subqueries (one per hop); the terminal test is `terminalTest`'s.
+ */
+export function pathHelper(p: PathCheck, fenced: TenantFence = NO_FENCE): ScopeHelper {
+  const test = terminalTest(p);
+  const name = hashName("dz_path_", ["path", p.hops, p.column, test.key]);
   const n = p.hops.length;
   let body = "";
   for (let k = n - 1; k >= 0; k--) {
     const alias = `t${k + 1}`;
     const from = `SELECT ${alias}.${quoteIdent("id")} FROM ${quoteIdent(p.hops[k]!.table)} ${alias}`;
     body = k === n - 1
-      ? `${from} WHERE ${alias}.${quoteIdent(p.column)} ${comparison(p.op, param)}`
+      ? `${from} WHERE ${alias}.${quoteIdent(p.column)} ${test.sql}`
       : `${from} WHERE ${alias}.${quoteIdent(p.hops[k + 1]!.column)} IN (${body})`;
+    body += fenceTest(fenced, p.hops[k]!.table, alias).map((f) => ` AND ${f}`).join("");
   }
-  const comment = `FK path ${pathText(p)} ${dslComparison(p.op, isNull ? "null" : "$1")}: ids of ${p.hops[0]!.table} rows`;
-  return helper(name, isNull ? [] : [p.sqlType], "SETOF uuid", body, comment, p.hops.map((h) => h.table));
+  const comment = `FK path ${pathText(p)} ${test.dsl}: ids of ${p.hops[0]!.table} rows`;
+  return helper(name, test.params, "SETOF uuid", body, comment, p.hops.map((h) => h.table));
 }
 
 /**
@@ -92,7 +136,7 @@ export function pathHelper(p: PathCheck): ScopeHelper {
  * hold. Dotted binding paths join their hops (inner joins: a NULL hop matches nothing). Principal
  * values are `$1…` in written order.
  */
-export function viaHelper(e: ExistsCheck): ScopeHelper {
+export function viaHelper(e: ExistsCheck, fenced: TenantFence = NO_FENCE): ScopeHelper {
   const key = [
     "via",
     e.junction.table,
@@ -105,6 +149,7 @@ export function viaHelper(e: ExistsCheck): ScopeHelper {
   /** Alias of the row reached by each FK hop from an alias: bindings sharing a prefix share its joins. */
   const joined = new Map<string, string>();
   const tables = [e.junction.table];
+  const aliases: [string, string][] = [[e.junction.table, "j"]];
   const expr = (p: ColumnPath): string => {
     let alias = "j";
     for (const hop of p.hops) {
@@ -115,6 +160,7 @@ export function viaHelper(e: ExistsCheck): ScopeHelper {
         joins.push(`JOIN ${quoteIdent(hop.table)} ${next} ON ${next}.${quoteIdent("id")} = ${alias}.${quoteIdent(hop.column)}`);
         joined.set(key, next);
         tables.push(hop.table);
+        aliases.push([hop.table, next]);
       }
       alias = next;
     }
@@ -125,6 +171,7 @@ export function viaHelper(e: ExistsCheck): ScopeHelper {
     ...e.principalBindings.map((b, i) => `${expr(b.path)} ${comparison(b.op, i + 1)}`),
     ...e.nullBindings.map((b) => `${expr(b.path)} ${comparison(b.op, null)}`),
     ...selected.map((s) => `${s} IS NOT NULL`),
+    ...aliases.flatMap(([table, alias]) => fenceTest(fenced, table, alias)),
   ];
   const body = [`SELECT ${selected.join(", ")} FROM ${quoteIdent(e.junction.table)} j`, ...joins, `WHERE ${conditions.join(" AND ")}`].join(" ");
   const returns = e.entityBindings.length === 1

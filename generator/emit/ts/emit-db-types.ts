@@ -46,6 +46,8 @@ function tables(app: AppIR): TableShape[] {
       columns: [
         { name: "email", type: "string | null" },
         { name: "id", type: "Generated<string>" },
+        // Under tenancy (DSL.md §7) it also carries the partition key, a nullable ref to the root.
+        ...(app.principal.tenant?.column ? [{ name: app.principal.tenant.column, type: "string | null" }] : []),
       ],
     });
   }

@@ -182,6 +182,7 @@ async function rlsIds(table: string, caller: Caller): Promise<string[]> {
   await client.query("BEGIN");
   try {
     await client.query(CONTEXT_SQL, [caller.userId ?? "", (caller.roles ?? []).join(",")]);
+    if (PRINCIPAL_SQL !== null && caller.userId !== null) await client.query(PRINCIPAL_SQL);
     const { rows } = await client.query<{ id: string }>(\`SELECT id::text AS id FROM \${quoteIdent(table)}\`);
     return rows.map((r) => r.id).sort();
   } finally {
@@ -304,7 +305,7 @@ ${model.entities.map(entityLiteral).join("\n")}
     'import { after, before, describe, test } from "node:test";',
     'import pg from "pg";',
     'import { buildApp } from "../src/generated/app";',
-    'import { CONTEXT_SQL } from "../src/generated/context";',
+    'import { CONTEXT_SQL, PRINCIPAL_SQL } from "../src/generated/context";',
     'import { mintToken } from "../src/generated/runtime/auth";',
     'import { findAppRoot, loadConfig, stateDir } from "../src/generated/runtime/config";',
     'import { connect, type Database } from "../src/generated/runtime/database";',

@@ -25,9 +25,13 @@
  * export const authorizeEvent: EventAuthorizer = eventAuthorizer(ENTITY);
  * ```
  */
-import type { AppIR, EntityIR, FieldIR } from "../../ir/ir";
+import type { CodeBlockWriter } from "ts-morph";
+import type { AppIR, ComputedFieldIR, ComputedTypeIR, EntityIR, FieldIR } from "../../ir/ir";
 import { columnType } from "../../ir/column-type";
-import { compileInvariant } from "../sql/compile-expression";
+import { aggregatesOf } from "../../ir/lower-computed";
+import { compileComputed, compileInvariant } from "../sql/compile-expression";
+import { invariantHelper, invariantHelperCall } from "../sql/emit-invariant-helpers";
+import { compilePredicate } from "../sql/predicate";
 import { invariantConstraintName, uniqueColumns, uniqueLines } from "../sql/emit-tables";
 import { objectName } from "../sql/object-name";
 import type { EmitContext, GeneratedFile } from "../types";
@@ -79,17 +83,105 @@ function constraintFields(entity: EntityIR): [string, string, string][] {
 /**
  * The entity's invariants for the flow: a row-local one names its CHECK constraint (23514 is
  * mapped back to it), any other carries its probe SQL over the would-be row aliased as the table.
+ * One that reads other rows probes through its definer helper (emit-invariant-helpers.ts), so
+ * rows the caller may not see still count.
  */
 function invariantSpecs(app: AppIR, entity: EntityIR): { code: string; message: string; constraint?: string; probe?: string }[] {
-  return (entity.rules?.invariants ?? []).map((inv) =>
-    inv.rowLocal
-      ? { code: inv.name, message: inv.message, constraint: invariantConstraintName(entity, inv) }
-      : {
-          code: inv.name,
-          message: inv.message,
-          probe: compileInvariant(inv, { entity, entities: app.entities, row: { kind: "table", alias: entity.table } }),
-        },
-  );
+  return (entity.rules?.invariants ?? []).map((inv) => {
+    if (inv.rowLocal) return { code: inv.name, message: inv.message, constraint: invariantConstraintName(entity, inv) };
+    const helper = invariantHelper(entity, inv, app.entities);
+    const probe = helper !== null
+      ? invariantHelperCall(helper, entity.table)
+      : compileInvariant(inv, { entity, entities: app.entities, row: { kind: "table", alias: entity.table } });
+    return { code: inv.name, message: inv.message, probe };
+  });
+}
+
+// ── computed fields (DSL.md §4.8) ──
+
+/** JSON type of a computed value: ints and floats are numbers, decimals strings (never floats). */
+const COMPUTED_JSON: Readonly<Record<ComputedTypeIR, string>> = {
+  int: "number", decimal: "string", float: "number", text: "string", bool: "boolean", date: "string", datetime: "string", uuid: "string",
+};
+
+/** The JSON value of a computed column read as `unknown`: the SQL cast fixed its driver type (bigint arrives as a string). */
+function computedJsonValue(c: ComputedFieldIR): string {
+  const v = `row[${str(c.name)}]`;
+  switch (c.type) {
+    case "int":
+      return `${v} === null ? null : Number(${v})`;
+    case "datetime":
+      return `${v} === null ? null : (${v} as Date).toISOString()`;
+    default:
+      return `${v} as ${COMPUTED_JSON[c.type]} | null`;
+  }
+}
+
+/** The identifier a child entity's ACCESS is imported as (the entity's own is `ACCESS`). */
+function childAccessName(entity: EntityIR, child: string, app: AppIR): string {
+  return child === entity.name ? "ACCESS" : `${entityOf(app, child).table.toUpperCase()}_ACCESS`;
+}
+
+function entityOf(app: AppIR, name: string): EntityIR {
+  const e = app.entities.find((x) => x.name === name);
+  if (!e) throw new Error(`DZ9001: aggregate over unknown entity ${name}`);
+  return e;
+}
+
+/**
+ * `computed: [{ name, sql, children }]` of the EntitySpec: each field's SQL split at its aggregates'
+ * scope slots, and per aggregate the child's ACCESS and list scope rules compiled over the alias.
+ */
+function writeComputed(w: CodeBlockWriter, app: AppIR, entity: EntityIR): void {
+  const computed = entity.computed ?? [];
+  if (computed.length === 0) return;
+  w.writeLine("// Computed fields: SQL over the row, each aggregate's child list scope filled in per caller.");
+  w.writeLine("computed: [");
+  w.indent(() => {
+    for (const c of computed) {
+      const compiled = compileComputed(c, { entity, entities: app.entities, row: { kind: "table", alias: entity.table } });
+      w.writeLine("{");
+      w.indent(() => {
+        w.writeLine(`name: ${str(c.name)},`);
+        w.writeLine(`sql: [${compiled.parts.map(str).join(", ")}],`);
+        if (compiled.children.length === 0) {
+          w.writeLine("children: [],");
+          return;
+        }
+        w.writeLine("children: [");
+        w.indent(() => {
+          for (const slot of compiled.children) w.writeLine(`${childScope(app, entity, slot)},`);
+        });
+        w.writeLine("],");
+      });
+      w.writeLine("},");
+    }
+  });
+  w.writeLine("],");
+}
+
+/**
+ * An aggregate slot's ChildScope: the child's ACCESS (its list permit) and its list scope rules
+ * compiled over the subquery alias. A default-deny child has no access.ts and no caller may list
+ * it: an inline deny-all, so the slot is always FALSE.
+ */
+function childScope(app: AppIR, entity: EntityIR, slot: { readonly entity: string; readonly alias: string }): string {
+  const child = entityOf(app, slot.entity);
+  if (!child.access.exposed) return `{ access: { entity: ${str(child.name)}, anonymous: [], permit: {}, forbid: {}, scope: null }, list: null }`;
+  const scope = child.access.scope;
+  const rules = (scope ?? [])
+    .filter((r) => r.operation === "list")
+    .map((r) => {
+      const roles = r.roles === "*" ? '"*"' : `[${r.roles.map(str).join(", ")}]`;
+      return `{ id: ${str(r.id)}, roles: ${roles}, sql: ${str(compilePredicate(r.predicate, { kind: "table", alias: slot.alias }))} }`;
+    });
+  return `{ access: ${childAccessName(entity, slot.entity, app)}, list: ${scope === null ? "null" : `[${rules.join(", ")}]`} }`;
+}
+
+/** Exposed entities aggregated by the computed fields, sorted, each once: their ACCESS is imported. */
+function computedChildren(app: AppIR, entity: EntityIR): string[] {
+  const names = (entity.computed ?? []).flatMap((c) => aggregatesOf(c.expr)).map((a) => a.entity);
+  return [...new Set(names)].filter((name) => entityOf(app, name).access.exposed).sort(byCodeUnit);
 }
 
 /** A `requires f` field's column (a `money` field: its minor units). */
@@ -105,7 +197,7 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
   const T = str(entity.table);
   const constraints = constraintFields(entity);
   const invariants = invariantSpecs(app, entity);
-  const machine = entity.rules?.stateMachine ?? null;
+  const machines = entity.rules?.stateMachines ?? [];
   const contents = renderSource(
     createProject(),
     path,
@@ -120,11 +212,22 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
         { isTypeOnly: true, moduleSpecifier: "express", namedImports: ["Router"] },
         {
           moduleSpecifier: "../runtime/crud",
-          namedImports: ["entityRouter", "eventAuthorizer", { name: "EntitySpec", isTypeOnly: true }, { name: "Row", isTypeOnly: true }],
+          namedImports: [
+            "entityRouter",
+            "eventAuthorizer",
+            { name: "EntitySpec", isTypeOnly: true },
+            { name: entity.computed?.length ? "ReadRow" : "Row", isTypeOnly: true },
+          ],
         },
         { isTypeOnly: true, moduleSpecifier: "../runtime/database", namedImports: ["Database"] },
         { isTypeOnly: true, moduleSpecifier: "../runtime/events", namedImports: ["EventAuthorizer"] },
         { moduleSpecifier: "./access", namedImports: ["ACCESS"] },
+        ...computedChildren(app, entity)
+          .filter((child) => child !== entity.name)
+          .map((child) => ({
+            moduleSpecifier: `../${entityDir(entityOf(app, child))}/access`,
+            namedImports: [{ name: "ACCESS", alias: childAccessName(entity, child, app) }],
+          })),
         { moduleSpecifier: "./validate", namedImports: ["validateCreate", "validateUpdate"] },
         ...(entity.fields.some((f) => f.type.kind === "json")
           ? [{ isTypeOnly: true, moduleSpecifier: "../db", namedImports: ["JsonValue"] }]
@@ -135,7 +238,10 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
         isExported: true,
         name: `${E}Json`,
         docs: [`A ${E} as JSON: dates are "YYYY-MM-DD", date-times ISO-8601 strings in UTC.`],
-        properties: entity.fields.map((f) => ({ name: key(f.column), isReadonly: true, type: jsonType(f) })),
+        properties: [
+          ...entity.fields.map((f) => ({ name: key(f.column), isReadonly: true, type: jsonType(f) })),
+          ...(entity.computed ?? []).map((c) => ({ name: key(c.name), isReadonly: true, type: `${COMPUTED_JSON[c.type]} | null` })),
+        ],
       });
 
       file.addVariableStatement({
@@ -147,6 +253,7 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
           w.indent(() => {
             w.writeLine(`name: ${str(E)},`);
             w.writeLine(`table: ${T},`);
+            if (entity.tenant !== undefined) w.writeLine(`tenantColumn: ${str(entity.tenant.column)},`);
             w.writeLine("access: ACCESS,");
             w.writeLine("// Every column: its PostgreSQL type, and the SQL a probe uses when a would-be row omits it.");
             w.writeLine("columns: [");
@@ -179,27 +286,33 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
               });
               w.writeLine("],");
             }
-            if (machine !== null) {
-              const column = requiredColumn(entity, machine.field);
-              w.writeLine("// transitions: checked on every update that changes the state field (exact edges before `*`).");
-              w.writeLine(`stateMachine: {`);
+            if (machines.length > 0) {
+              w.writeLine("// transitions: each machine is checked on every update that changes its state field (exact edges before `*`).");
+              w.writeLine("stateMachines: [");
               w.indent(() => {
-                w.writeLine(`field: ${str(machine.field)},`);
-                w.writeLine(`column: ${str(column)},`);
-                w.writeLine("transitions: [");
-                w.indent(() => {
-                  for (const t of machine.transitions) {
-                    const roles = `[${t.roles.map(str).join(", ")}]`;
-                    const requires = `[${t.requires.map((f) => `{ field: ${str(f)}, column: ${str(requiredColumn(entity, f))} }`).join(", ")}]`;
-                    w.writeLine(
-                      `{ from: ${t.from === null ? "null" : str(t.from)}, to: ${str(t.to)}, roles: ${roles}, requires: ${requires}, available: ${t.availableToApi} },`,
-                    );
-                  }
-                });
-                w.writeLine("],");
+                for (const machine of machines) {
+                  w.writeLine("{");
+                  w.indent(() => {
+                    w.writeLine(`field: ${str(machine.field)},`);
+                    w.writeLine(`column: ${str(requiredColumn(entity, machine.field))},`);
+                    w.writeLine("transitions: [");
+                    w.indent(() => {
+                      for (const t of machine.transitions) {
+                        const roles = `[${t.roles.map(str).join(", ")}]`;
+                        const requires = `[${t.requires.map((f) => `{ field: ${str(f)}, column: ${str(requiredColumn(entity, f))} }`).join(", ")}]`;
+                        w.writeLine(
+                          `{ from: ${t.from === null ? "null" : str(t.from)}, to: ${str(t.to)}, roles: ${roles}, requires: ${requires}, available: ${t.availableToApi} },`,
+                        );
+                      }
+                    });
+                    w.writeLine("],");
+                  });
+                  w.writeLine("},");
+                }
               });
-              w.writeLine("},");
+              w.writeLine("],");
             }
+            writeComputed(w, app, entity);
             w.writeLine("validateCreate,");
             w.writeLine("validateUpdate,");
             w.writeLine("toJson,");
@@ -228,12 +341,13 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
       file.addFunction({
         name: "toJson",
         docs: ["The JSON body of a row, fields in declaration order."],
-        parameters: [{ name: "row", type: `Row<${T}>` }],
+        parameters: [{ name: "row", type: `${entity.computed?.length ? "ReadRow" : "Row"}<${T}>` }],
         returnType: `${E}Json`,
         statements: (w) => {
           w.writeLine("return {");
           w.indent(() => {
             for (const f of entity.fields) w.writeLine(`${key(f.column)}: ${jsonValue(f)},`);
+            for (const c of entity.computed ?? []) w.writeLine(`${key(c.name)}: ${computedJsonValue(c)},`);
           });
           w.writeLine("};");
         },

@@ -84,6 +84,7 @@ export function emitValidators(app: AppIR, entity: EntityIR, ctx: EmitContext): 
   const path = validatePath(entity);
   const fields = clientFields(entity);
   const managed = serverManagedFields(entity);
+  const computed = entity.computed ?? [];
   const callerDefaults = new Set(callerDefaultFields(app, entity).map((f) => f.column));
   const uses = [...new Set(["BodyReader", ...fields.map((f) => checkFor(f.type).uses)])].sort(byCodeUnit);
   const table = str(entity.table);
@@ -109,6 +110,13 @@ export function emitValidators(app: AppIR, entity: EntityIR, ctx: EmitContext): 
         name: "SERVER_MANAGED",
         initializer: `[${managed.map((f) => str(f.column)).join(", ")}]`,
       });
+      if (computed.length > 0) {
+        file.addVariableStatement({
+          docs: ["Computed fields (DSL.md §4.8): read-only, a client's value is a 422."],
+          name: "COMPUTED",
+          initializer: `[${computed.map((c) => str(c.name)).join(", ")}]`,
+        });
+      }
       for (const mode of ["create", "update"] as const) {
         const result = mode === "create" ? `${entity.name}Insert` : `${entity.name}Update`;
         file.addFunction({
@@ -133,7 +141,7 @@ export function emitValidators(app: AppIR, entity: EntityIR, ctx: EmitContext): 
               : [{ name: "body", type: "unknown" }],
           returnType: result,
           statements: (w) => {
-            w.writeLine("const input = new BodyReader(body, FIELDS, SERVER_MANAGED);");
+            w.writeLine(`const input = new BodyReader(body, FIELDS, SERVER_MANAGED${computed.length > 0 ? ", COMPUTED" : ""});`);
             if (fields.length === 0) {
               w.writeLine("return input.finish({});");
               return;

@@ -12,7 +12,7 @@
  * `ref` columns, every enum value, both booleans, NULL for optional columns — so each rule has
  * rows inside and outside its scope. Rows that would break a unique constraint are dropped.
  */
-import { OPERATIONS, type AppIR, type ComparisonOp, type EntityIR, type ExistsCheck, type ExprIR, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate } from "../../ir/ir";
+import { OPERATIONS, type AppIR, type ComparisonOp, type ColumnTest, type EntityIR, type ExistsCheck, type ExprIR, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate, type RelativeDate } from "../../ir/ir";
 import { assertNever } from "../sql/predicate";
 import { allowsAnonymous } from "./emit-access";
 import { predicateLeaves } from "../../ir/predicate-leaves";
@@ -95,24 +95,87 @@ function collectLiterals(app: AppIR): Map<string, LiteralValue[]> {
   };
   for (const e of app.entities) {
     for (const leaf of (e.access.scope ?? []).flatMap((r) => predicateLeaves(r.predicate))) {
-      if (leaf.kind === "column") add(e.table, leaf.column, leaf.value);
-      else if (leaf.kind === "path" && leaf.value.kind === "literal") add(leaf.hops[leaf.hops.length - 1]!.table, leaf.column, leaf.value.value);
+      if (leaf.kind === "column") {
+        if (Array.isArray(leaf.value)) for (const v of leaf.value) add(e.table, leaf.column, v);
+        else if (leaf.value === null || typeof leaf.value !== "object") add(e.table, leaf.column, leaf.value as LiteralValue);
+      } else if (leaf.kind === "path") {
+        const table = leaf.hops[leaf.hops.length - 1]!.table;
+        if (leaf.value.kind === "literal") add(table, leaf.column, leaf.value.value);
+        else if (leaf.value.kind === "list") for (const v of leaf.value.values) add(table, leaf.column, v);
+      }
     }
   }
   return out;
+}
+
+// ── relative dates (`d >= today - 30d`) ─────────────────────────────────────────────────────
+// The expected sets are computed at generation time, the database evaluates `CURRENT_DATE` when
+// the matrix runs, and the generated file must not depend on the day it was generated. So a
+// column compared with a relative date is seeded only with values far from any boundary (the
+// years 1000 and 3000), and the evaluator resolves `today`/`now` at a fixed reference instant:
+// every seeded value is on the same side of `today - d` for the reference and for the real day,
+// for durations under several centuries. A default of `now()`/`CURRENT_DATE` (a row created by the
+// matrix) is the reference too: `created >= now - 7d` holds for it on any day.
+
+const REFERENCE = Date.UTC(2026, 0, 1);
+const FAR_DATES = ["1000-01-01", "3000-01-01"];
+const FAR_TIMES = ["1000-01-01T00:00:00.000Z", "3000-01-01T00:00:00.000Z"];
+
+/** `table.column` of every column some scope leaf compares with a relative date. */
+function collectRelativeColumns(app: AppIR): Set<string> {
+  const out = new Set<string>();
+  for (const e of app.entities) {
+    for (const leaf of (e.access.scope ?? []).flatMap((r) => predicateLeaves(r.predicate))) {
+      if (leaf.kind === "column" && leaf.value !== null && typeof leaf.value === "object" && !Array.isArray(leaf.value)) out.add(`${e.table}.${leaf.column}`);
+      else if (leaf.kind === "path" && leaf.value.kind === "relativeDate") out.add(`${leaf.hops[leaf.hops.length - 1]!.table}.${leaf.column}`);
+    }
+  }
+  return out;
+}
+
+/** `today ± d` / `now ± d` at the reference instant, as a seed value of a `date`/`timestamptz` column. */
+function relativeValue(d: RelativeDate, sqlType: string): string {
+  const t = new Date(REFERENCE);
+  const n = d.sign === "-" ? -d.amount : d.amount;
+  switch (d.unit) {
+    case "min":
+      t.setUTCMinutes(t.getUTCMinutes() + n);
+      break;
+    case "h":
+      t.setUTCHours(t.getUTCHours() + n);
+      break;
+    case "d":
+      t.setUTCDate(t.getUTCDate() + n);
+      break;
+    case "w":
+      t.setUTCDate(t.getUTCDate() + 7 * n);
+      break;
+    case "m":
+      t.setUTCMonth(t.getUTCMonth() + n);
+      break;
+    case "y":
+      t.setUTCFullYear(t.getUTCFullYear() + n);
+      break;
+    default:
+      return assertNever(d.unit);
+  }
+  return sqlType === "date" ? t.toISOString().slice(0, 10) : t.toISOString();
 }
 
 function truncate(s: string, field: FieldIR): string {
   return field.type.kind === "str" ? s.slice(0, Math.max(1, field.type.maxLength)) : s;
 }
 
-function pool(info: TableInfo, field: FieldIR, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[]): Value[] {
+function pool(info: TableInfo, field: FieldIR, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[], relative: ReadonlySet<string>): Value[] {
   const lits = (literals.get(`${info.table}.${field.column}`) ?? []) as Value[];
   const t = field.type;
   let values: Value[];
+  const far = relative.has(`${info.table}.${field.column}`) ? (t.kind === "date" ? FAR_DATES : FAR_TIMES) : null;
+  if (far !== null) return field.required ? [...far] : [...far, null];
   switch (t.kind) {
     case "ref":
-      values = [...(ids.get(t.table) ?? [])];
+      // Tenancy (DSL.md §7): every seeded row lives in the first tenant, where every caller is.
+      values = field.default?.kind === "tenant" ? (ids.get(t.table) ?? []).slice(0, 1) : [...(ids.get(t.table) ?? [])];
       break;
     case "uuid":
       values = [...principalIds];
@@ -154,6 +217,22 @@ function pool(info: TableInfo, field: FieldIR, literals: Map<string, LiteralValu
   return values;
 }
 
+/**
+ * The value a column the create body omits gets from its default, as far as the evaluator knows
+ * it: literals, and — on a column compared with a relative date — `now()`/`CURRENT_DATE`/`today ±
+ * d` at the reference instant; otherwise null.
+ */
+function defaultValue(f: FieldIR, relativeColumn: boolean): Value {
+  const d = f.default;
+  if (d === null) return null;
+  if (d.kind === "literal") return d.value;
+  if (!relativeColumn) return null;
+  const sqlType = f.type.kind === "date" ? "date" : "timestamptz";
+  if (d.kind === "generated" && (d.fn === "now" || d.fn === "today")) return relativeValue({ kind: "relativeDate", base: d.fn, sign: "+", amount: 0, unit: "d" }, sqlType);
+  if (d.kind === "relative") return relativeValue({ kind: "relativeDate", base: d.base, sign: d.sign, amount: d.amount, unit: d.unit }, sqlType);
+  return null;
+}
+
 /** Makes a unique column's value distinct per row. */
 function uniqueValue(field: FieldIR, v: Value, i: number): Value {
   if (v === null) return v;
@@ -168,6 +247,8 @@ function uniqueValue(field: FieldIR, v: Value, i: number): Value {
       return `u${i}.${String(v)}`;
     case "int":
       return 1000 + i;
+    case "slug":
+      return `${String(v)}-${i}`; // still `^[a-z0-9]+(-[a-z0-9]+)*$`, 3–40 characters
     default:
       return v;
   }
@@ -179,23 +260,34 @@ function tablesOf(app: AppIR): TableInfo[] {
     const f = (name: string, type: FieldIR["type"], serverManaged: boolean): FieldIR => ({
       name, column: name, type, required: true, unique: name !== "id", default: null, serverManaged, autoUpdate: false, indexed: false,
     });
-    out.unshift({ table: app.principal.table, entity: null, fields: [f("id", { kind: "uuid" }, true), f("email", { kind: "email" }, false)] });
+    out.unshift({ table: app.principal.table, entity: null, fields: [f("id", { kind: "uuid" }, true), f("email", { kind: "email" }, false), ...appUserTenantKey(app)] });
   }
   return out;
+}
+
+/**
+ * The generated app_user's partition key under tenancy, for seeding only: marked with the
+ * `tenant` default so it takes the first tenant like the tenant-scoped rows.
+ */
+function appUserTenantKey(app: AppIR): FieldIR[] {
+  const tenant = app.principal.tenant;
+  if (tenant === undefined || tenant.column === null) return [];
+  const { entity, table } = tenant.root;
+  return [{ name: tenant.column, column: tenant.column, type: { kind: "ref", entity, table }, required: false, unique: false, default: { kind: "tenant" }, serverManaged: false, autoUpdate: false, indexed: true }];
 }
 
 function principalTable(app: AppIR): string {
   return app.entities.find((e) => e.name === app.principal.entity)?.table ?? app.principal.table;
 }
 
-function rowFor(info: TableInfo, i: number, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[], id: string): SeedRow {
+function rowFor(info: TableInfo, i: number, literals: Map<string, LiteralValue[]>, ids: Map<string, string[]>, principalIds: string[], id: string, relative: ReadonlySet<string>): SeedRow {
   const row: SeedRow = {};
   info.fields.forEach((field, k) => {
     if (field.column === "id") {
       row.id = id;
       return;
     }
-    const values = pool(info, field, literals, ids, principalIds);
+    const values = pool(info, field, literals, ids, principalIds, relative);
     if (values.length === 0) {
       row[field.column] = null;
       return;
@@ -323,6 +415,28 @@ function compare(a: Value, op: ComparisonOp, b: Value): Tri {
   }
 }
 
+/**
+ * `v op value` of a ColumnCheck with SQL semantics: `in` is an OR of `=` (NULL unless some item
+ * equals), `not in` its negation, `is [not] true|false` two-valued, `= null` IS NULL, a relative
+ * date resolved at the reference instant.
+ */
+function columnTest(v: Value, t: ColumnTest, sqlType: string): Tri {
+  switch (t.op) {
+    case "in":
+      return or3(t.value.map((x) => compare(v, "=", x)));
+    case "not in":
+      return not3(or3(t.value.map((x) => compare(v, "=", x))));
+    case "is":
+      return v === t.value;
+    case "is not":
+      return v !== t.value;
+    default:
+      if (t.value === null) return t.op === "!=" ? v !== null : v === null;
+      if (typeof t.value === "object") return compare(v, t.op, relativeValue(t.value, sqlType));
+      return compare(v, t.op, t.value);
+  }
+}
+
 const and3 = (xs: Tri[]): Tri => (xs.includes(false) ? false : xs.includes(null) ? null : true);
 const or3 = (xs: Tri[]): Tri => (xs.includes(true) ? true : xs.includes(null) ? null : false);
 const not3 = (x: Tri): Tri => (x === null ? null : !x);
@@ -346,6 +460,20 @@ export class Evaluator {
   }
 
   /** `current_user[.attr]` for a caller: NULL when unset or unresolvable. */
+  /** The caller's tenant (DSL.md §7): the partition key of its principal row, or NULL. */
+  tenantOf(caller: RbacCaller): Value {
+    const column = this.app.principal.tenant?.column ?? null;
+    const row = caller.userId === null ? undefined : this.principalRows.get(caller.userId);
+    return column === null || row === undefined ? null : (row[column] ?? null);
+  }
+
+  /** The tenant fence: a tenant-scoped row is reachable only from its own tenant. */
+  inTenant(e: EntityIR, row: SeedRow, caller: RbacCaller): boolean {
+    if (e.tenant === undefined) return true;
+    const tenant = this.tenantOf(caller);
+    return tenant !== null && row[e.tenant.column] === tenant;
+  }
+
   userValue(caller: RbacCaller, attr: string): Value {
     if (caller.userId === null) return null;
     if (attr === "id") return caller.userId;
@@ -375,23 +503,43 @@ export class Evaluator {
     }
   }
 
-  private pathIds(p: PathCheck, value: Value): Set<Value> {
+  private pathIds(p: PathCheck, test: ColumnTest): Set<Value> {
     let ids: Set<Value> | null = null;
     for (let k = p.hops.length - 1; k >= 0; k--) {
       const rows = this.rows(p.hops[k]!.table);
       const prev: Set<Value> | null = ids;
       const match = (r: SeedRow): boolean => {
-        if (prev === null) {
-          const v = r[p.column] ?? null;
-          if (p.value.kind === "literal" && p.value.value === null) return p.op === "!=" ? v !== null : v === null;
-          return compare(v, p.op, value) === true;
-        }
+        if (prev === null) return columnTest(r[p.column] ?? null, test, p.sqlType) === true;
         const v = r[p.hops[k + 1]!.column] ?? null;
         return v !== null && prev.has(v);
       };
       ids = new Set(rows.filter(match).map((r) => r.id ?? null));
     }
     return ids ?? new Set();
+  }
+
+  /** A path's terminal comparison as a ColumnTest, with the caller's value filled in. */
+  private pathTest(p: PathCheck, caller: RbacCaller): ColumnTest {
+    switch (p.op) {
+      case "in":
+      case "not in":
+        return { op: p.op, value: p.value.values };
+      case "is":
+      case "is not":
+        return { op: p.op, value: p.value.value };
+      default:
+        switch (p.value.kind) {
+          case "userAttr": {
+            return { op: p.op, value: this.userValue(caller, p.value.attr) };
+          }
+          case "relativeDate":
+            return { op: p.op, value: p.value };
+          case "literal":
+            return { op: p.op, value: p.value.value };
+          default:
+            return assertNever(p.value);
+        }
+    }
   }
 
   private follow(start: SeedRow, path: { hops: readonly { column: string; table: string }[]; column: string }): Value | undefined {
@@ -432,17 +580,13 @@ export class Evaluator {
         return true;
       case "false":
         return false;
-      case "column": {
-        const v = row[p.column] ?? null;
-        if (p.value === null) return p.op === "!=" ? v !== null : v === null;
-        return compare(v, p.op, p.value);
-      }
+      case "column":
+        return columnTest(row[p.column] ?? null, p, p.sqlType);
       case "userAttr":
         return compare(row[p.column] ?? null, p.op, this.userValue(caller, p.attr));
       case "path": {
-        const value = p.value.kind === "userAttr" ? this.userValue(caller, p.value.attr) : p.value.value;
-        if (p.value.kind === "userAttr" && value === null) return null;
-        const ids = this.pathIds(p, value);
+        if (p.value.kind === "userAttr" && this.userValue(caller, p.value.attr) === null) return null;
+        const ids = this.pathIds(p, this.pathTest(p, caller));
         return inSet([row[p.hops[0]!.column] ?? null], [...ids].map((id) => [id]));
       }
       case "exists":
@@ -465,11 +609,22 @@ export class Evaluator {
   /** null: no matching rule (deny); otherwise whether the row is in op's scope. */
   inScope(e: EntityIR, op: Operation, row: SeedRow, caller: RbacCaller): boolean | null {
     const scope = e.access.scope;
-    if (scope === null) return true;
+    const fenced = this.inTenant(e, row, caller);
+    if (scope === null) return fenced;
     const roles = caller.roles ?? [];
     const matching = scope.filter((r) => r.operation === op && (r.roles === "*" || r.roles.some((x) => roles.includes(x))));
     if (matching.length === 0) return null;
-    return or3(matching.map((r) => this.predicate(r.predicate, row, caller))) === true;
+    return fenced && or3(matching.map((r) => this.predicate(r.predicate, row, caller))) === true;
+  }
+
+  /**
+   * A create's status after permit: 201 when the would-be row (its partition key is the caller's
+   * tenant, DSL.md §7) is in the create scope and, on a tenant-scoped table, the caller has a
+   * tenant (else the fence refuses the insert); 403 otherwise.
+   */
+  createStatus(e: EntityIR, candidate: SeedRow, caller: RbacCaller): number {
+    const row = e.tenant === undefined ? candidate : { ...candidate, [e.tenant.column]: this.tenantOf(caller) };
+    return this.inScope(e, "create", row, caller) === true ? 201 : 403;
   }
 
   /** What RLS alone admits for op (permit AND NOT forbid AND scope). */
@@ -503,13 +658,14 @@ function callersOf(app: AppIR, userIds: string[]): RbacCaller[] {
 }
 
 function pickUpdateColumn(e: EntityIR): string | null {
-  const state = e.rules?.stateMachine?.field;
-  const ok = e.fields.filter((f) => !f.serverManaged && f.column !== "id" && f.name !== state && f.column !== state);
+  const states = new Set((e.rules?.stateMachines ?? []).map((m) => m.field));
+  const ok = e.fields.filter((f) => !f.serverManaged && f.column !== "id" && !states.has(f.name) && !states.has(f.column));
   return (ok.find((f) => f.type.kind !== "ref" && !f.unique) ?? ok[0])?.column ?? null;
 }
 
 export function buildRbacModel(app: AppIR): RbacModel {
   const literals = collectLiterals(app);
+  const relative = collectRelativeColumns(app);
   const infos = tablesOf(app);
   const ptable = principalTable(app);
   const count = (t: string) => (t === ptable ? Math.max(ROWS_PER_TABLE, app.roles.length + 2) : ROWS_PER_TABLE);
@@ -517,7 +673,7 @@ export function buildRbacModel(app: AppIR): RbacModel {
   const principalIds = ids.get(ptable)!;
   const seed: SeedTable[] = infos.map((info) => ({
     table: info.table,
-    rows: dedupe(info, ids.get(info.table)!.map((id, i) => rowFor(info, i, literals, ids, principalIds, id))).filter((r) => satisfiesChecks(info.entity, r)),
+    rows: dedupe(info, ids.get(info.table)!.map((id, i) => rowFor(info, i, literals, ids, principalIds, id, relative))).filter((r) => satisfiesChecks(info.entity, r)),
   }));
   // Refs to rows dropped above (unique keys, CHECKs) would break their FK: drop those rows too,
   // until nothing changes.
@@ -552,8 +708,10 @@ export function buildRbacModel(app: AppIR): RbacModel {
     if (e === null || !e.access.exposed) continue;
     const rows = fixed[n]!.rows;
     const candidates = Array.from({ length: CANDIDATES * 4 }, (_, k) => {
-      const row = rowFor(info, rows.length + 20 + k, literals, ids, principalIds, uuidFor(info.table, 9000 + k));
+      const row = rowFor(info, rows.length + 20 + k, literals, ids, principalIds, uuidFor(info.table, 9000 + k), relative);
       if (!satisfiesChecks(e, row) || !refsAlive(info, row, alive)) return null;
+      // A candidate repeating a seeded row's unique key (`unique a, b` lines too) would be a 422.
+      if (dedupe(info, [...rows, row]).length <= rows.length) return null;
       const body: Record<string, Value> = {};
       for (const f of e.fields) if (!f.serverManaged && f.column !== "id" && row[f.column] !== null) body[f.column] = row[f.column]!;
       return body;
@@ -562,7 +720,7 @@ export function buildRbacModel(app: AppIR): RbacModel {
       .slice(0, CANDIDATES);
     const candidateRow = (body: Record<string, Value>): SeedRow => {
       const row: SeedRow = {};
-      for (const f of e.fields) row[f.column] = body[f.column] ?? (f.default?.kind === "literal" ? f.default.value : null);
+      for (const f of e.fields) row[f.column] = body[f.column] ?? defaultValue(f, relative.has(`${info.table}.${f.column}`));
       return row;
     };
     const expectations = callers.map((caller): CallerExpectation => {
@@ -590,7 +748,7 @@ export function buildRbacModel(app: AppIR): RbacModel {
         read: perRow("read", 200),
         update: perRow("update", 200),
         delete: perRow("delete", 204, (r) => (referenced.has(`${info.table}:${String(r.id)}`) ? 409 : null)),
-        create: candidates.map((c) => createGate ?? (ev.inScope(e, "create", candidateRow(c), caller) === true ? 201 : 403)),
+        create: candidates.map((c) => createGate ?? ev.createStatus(e, candidateRow(c), caller)),
         rls: rows.filter(visible).map((r) => r.id as string).sort(),
       };
     });

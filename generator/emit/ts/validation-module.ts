@@ -45,11 +45,12 @@ export class BodyReader {
   private readonly input: Readonly<Record<string, unknown>>;
   private readonly issues: FieldIssue[] = [];
 
-  constructor(body: unknown, fields: readonly string[], serverManaged: readonly string[]) {
+  /** \`computed\`: the entity's computed fields (DSL.md §4.8), read-only: sending one is a 422 like an unknown key. */
+  constructor(body: unknown, fields: readonly string[], serverManaged: readonly string[], computed: readonly string[] = []) {
     this.input = requireObject(body);
     for (const key of Object.keys(this.input)) {
       if (!fields.includes(key) && !serverManaged.includes(key)) {
-        this.issues.push({ field: key, message: "unknown field" });
+        this.issues.push({ field: key, message: computed.includes(key) ? "is computed (read-only)" : "unknown field" });
       }
     }
   }

@@ -15,7 +15,7 @@ import path from "node:path";
 import { analyze, type FrontEndResult } from "../../compile";
 import type { Diagnostic } from "../../diagnostics/diagnostic";
 import { makeSourceFile, type Span } from "../../diagnostics/span";
-import { OPERATIONS, type EntityIR, type ExprIR, type FieldIR, type Operation, type PermitExpr, type Predicate } from "../../ir/ir";
+import { OPERATIONS, type EntityIR, type ExprIR, type FieldIR, type Operation, type PermitExpr, type Predicate, type TransitionIR } from "../../ir/ir";
 import { readProject } from "../../read-project";
 import type { Condition, EntityDecl, Expr, FieldDecl, FileNode, ScopeFilter } from "../../syntax/ast";
 import { CORPUS_DIR, corpusPresent, corpusProjects, skipMessage } from "../support/corpus";
@@ -169,6 +169,10 @@ function irOps(e: ExprIR, out: string[]): string[] {
     case "refPath":
       out.push("ref");
       break;
+    case "aggregate":
+      // `count(C)` / `sum(C.f)` as written: a call with a reference argument.
+      out.push(`call:${e.fn}`, "ref");
+      break;
     case "duration":
       out.push("duration");
       break;
@@ -284,6 +288,8 @@ interface Counts {
   enumLiterals: number;
   indexLines: number;
   publishes: number;
+  /** Computed fields (in the IR's `computed` list, counted in fieldsInIr too). */
+  computed: number;
 }
 
 
@@ -314,6 +320,12 @@ function checkProject(result: FrontEndResult, problems: string[], notCarried: Ma
     const name = decl.name.name;
     const where = (span: Span) => `${name} (${span.file}:${span.start.line})`;
     const entity = irEntities.get(name);
+    // DSL.md §4.7: a `subtype_of` entity emits no table and no routes.
+    const subtype = decl.members.some((m) => m.kind === "laterEntityBlock" && m.keyword.name === "subtype_of");
+    if (subtype) {
+      if (entity) problems.push(`entity ${name} declares \`subtype_of\` but is in the IR`);
+      continue;
+    }
     if (!entity) {
       if (!laterReport(diagnostics, decl.span, null)) problems.push(`entity ${name} is not in the IR and no DZ1902 says why`);
       continue;
@@ -327,6 +339,13 @@ function checkProject(result: FrontEndResult, problems: string[], notCarried: Ma
       const irFields = entity.fields.filter((x) => x.name === f.name.name);
       const label = typeLabel(f);
       if (irFields.length === 0) {
+        if (f.type.kind === "computedType") {
+          // No column: the field is in the entity's `computed` list with the same operators (§4.8).
+          checkComputed(f, entity, declaredNames, problems, where(f.span));
+          counts.fieldsInIr++;
+          counts.computed++;
+          continue;
+        }
         if (f.type.kind === "collectionType" && (f.type.relation.name === "has_many" || f.type.relation.name === "has_one") && !laterReport(diagnostics, f.span, null)) {
           // No column; its only effect is the child FK's ON DELETE action (§4.6).
           checkOnDelete(f, decl, irEntities, problems);
@@ -417,22 +436,24 @@ function checkProject(result: FrontEndResult, problems: string[], notCarried: Ma
     }
 
     // ── transitions ──
-    const pool = [...(entity.rules?.stateMachine?.transitions ?? [])];
+    const machines = entity.rules?.stateMachines ?? [];
+    const fieldsWithMachines = machines.map((m) => m.field);
+    if (new Set(fieldsWithMachines).size !== fieldsWithMachines.length) problems.push(`${name}: two state machines over one field`);
+    const used = new Set<TransitionIR>();
     let written = 0;
     for (const block of decl.members) {
       if (block.kind !== "transitions") continue;
-      const machine = entity.rules?.stateMachine;
-      if (!machine) problems.push(`${where(block.span)}: transitions but no state machine in the IR`);
-      else {
-        // Every state of every block is a value of the IR's state field (two blocks over different fields cannot share one).
-        const stateType = entity.fields.find((x) => x.name === machine.field)?.type;
-        const values: readonly string[] = stateType?.kind === "enum" ? stateType.values : [];
-        for (const t of block.transitions) {
-          for (const state of [t.from.kind === "anyState" ? null : t.from.name, t.to.name]) {
-            if (state !== null && !values.includes(state)) problems.push(`${where(t.span)}: state \`${state}\` is not a value of the IR state field \`${machine.field}\``);
-          }
-        }
+      // Every state of the block is a value of the state field of some IR machine, whose edges hold the block's.
+      const states = block.transitions.flatMap((t) => [...(t.from.kind === "anyState" ? [] : [t.from.name]), t.to.name]);
+      const machine = machines.find((m) => {
+        const stateType = entity.fields.find((x) => x.name === m.field)?.type;
+        return stateType?.kind === "enum" && states.every((st) => stateType.values.includes(st));
+      });
+      if (!machine) {
+        problems.push(`${where(block.span)}: transitions but no state machine over a field with all its states in the IR`);
+        continue;
       }
+      const pool = machine.transitions;
       for (const t of block.transitions) {
         written++;
         counts.transitions++;
@@ -442,13 +463,14 @@ function checkProject(result: FrontEndResult, problems: string[], notCarried: Ma
         const auto = t.constraints.find((c) => c.kind === "autoAfter");
         const available = t.guards.length === 0 && (auto === undefined || (auto.kind === "autoAfter" && auto.orManual));
         const i = pool.findIndex(
-          (e) => e.from === from && e.to === t.to.name && JSON.stringify(sorted(e.roles)) === JSON.stringify(roles) && JSON.stringify(e.requires) === JSON.stringify(requires) && e.availableToApi === available,
+          (e) => !used.has(e) && e.from === from && e.to === t.to.name && JSON.stringify(sorted(e.roles)) === JSON.stringify(roles) && JSON.stringify(e.requires) === JSON.stringify(requires) && e.availableToApi === available,
         );
         if (i < 0) problems.push(`transition ${from ?? "*"} -> ${t.to.name} of ${where(t.span)} (roles ${roles}, requires ${requires}) is not in the IR`);
-        else pool.splice(i, 1);
+        else used.add(pool[i]!);
       }
     }
-    if (pool.length > 0 && written > 0) problems.push(`${name}: ${pool.length} IR transitions have no source`);
+    const edges = machines.reduce((n, m) => n + m.transitions.length, 0);
+    if (edges !== used.size && written > 0) problems.push(`${name}: ${edges - used.size} IR transitions have no source`);
 
     // ── invariants ──
     const irInvariants = entity.rules?.invariants ?? [];
@@ -529,13 +551,13 @@ function checkProject(result: FrontEndResult, problems: string[], notCarried: Ma
 function emptyCounts(): Counts {
   return {
     entities: 0, fields: 0, fieldsInIr: 0, fieldsReported: 0, rules: 0, scopeRules: 0, transitions: 0, invariants: 0,
-    invariantsReported: 0, singleEqInvariants: 0, enumLiterals: 0, indexLines: 0, publishes: 0,
+    invariantsReported: 0, singleEqInvariants: 0, enumLiterals: 0, indexLines: 0, publishes: 0, computed: 0,
   };
 }
 
 function summary(name: string, c: Counts): string {
   return (
-    `IR completeness ${name}: ${c.entities} entities, ${c.fields} fields (${c.fieldsInIr} in IR, ${c.fieldsReported} reported DZ1902), ` +
+    `IR completeness ${name}: ${c.entities} entities, ${c.fields} fields (${c.fieldsInIr} in IR of which ${c.computed} computed, ${c.fieldsReported} reported DZ1902), ` +
     `${c.rules} rules (${c.scopeRules} scope), ${c.transitions} transitions, ${c.invariants} invariants (${c.singleEqInvariants} with \`=\`, ` +
     `${c.enumLiterals} enum literals, ${c.invariantsReported} reported DZ1902), ${c.indexLines} index/unique lines, ${c.publishes} publish lines`
   );
@@ -554,6 +576,20 @@ function checkFieldModifiers(f: FieldDecl, field: FieldIR, diagnostics: readonly
   if (flags.has("sensitive") && field.sensitive !== true) problems.push(`${at}: sensitive dropped`);
   const dflt = f.modifiers.find((m) => m.kind === "default");
   if (dflt && field.default === null && !laterReport(diagnostics, dflt.span, null)) problems.push(`${at}: default dropped without a DZ1902`);
+}
+
+/** A computed field: in `entity.computed`, with the operators of its expression as written. */
+function checkComputed(f: FieldDecl, entity: EntityIR, declaredNames: ReadonlySet<string>, problems: string[], where: string): void {
+  if (f.type.kind !== "computedType") return;
+  const at = `computed ${where}.${f.name.name}`;
+  const c = entity.computed?.find((x) => x.name === f.name.name);
+  if (!c) {
+    problems.push(`${at} is not in the IR`);
+    return;
+  }
+  const expected = [...astOps(f.type.expr, declaredNames, [])].sort();
+  const actual = [...irOps(c.expr, [])].sort();
+  if (JSON.stringify(expected) !== JSON.stringify(actual)) problems.push(`${at}: operators ${expected.join(" ")} became ${actual.join(" ")}`);
 }
 
 /** `has_many`/`has_one` with a behaviour: the child FK that targets this entity carries it. */
@@ -639,6 +675,14 @@ describe("the IR completeness checker catches silent drops", () => {
     const problems = problemsAfter(c.spec, (ir) => (order(ir).rules.invariants[0].expr.operands[0].right = { kind: "column", column: "placed" }));
     expect(problems.join("\n")).toMatch(/reads `placed`, which is not a field of Order/);
   });
+  test("a computed field dropped, or its expression changed (§4.8)", () => {
+    const computed = listFixtures().find((x) => x.name === "e2e-computed")!;
+    const project = (ir: any) => ir.entities.find((e: any) => e.name === "Project");
+    expect(problemsAfter(computed.spec, (ir) => project(ir).computed.pop()).join("\n")).toMatch(/computed Project \(.*\)\.last_due is not in the IR/);
+    expect(problemsAfter(computed.spec, (ir) => (project(ir).computed[0].expr.fn = "days_until")).join("\n")).toMatch(
+      /age_days: operators call:days_since ref became call:days_until ref/,
+    );
+  });
   test("a field dropped", () => {
     expect(problemsAfter(c.spec, (ir) => order(ir).fields.pop()).join("\n")).toMatch(/field .*rush \(bool\) is neither in the IR nor reported/);
   });
@@ -654,8 +698,8 @@ describe("the IR completeness checker catches silent drops", () => {
   });
   test("a transition dropped or its roles changed", () => {
     const claim = (ir: any) => ir.entities[0];
-    expect(problemsAfter(transitions.spec, (ir) => claim(ir).rules.stateMachine.transitions.pop()).join("\n")).toMatch(/transition \* -> draft .*is not in the IR/);
-    expect(problemsAfter(transitions.spec, (ir) => (claim(ir).rules.stateMachine.transitions[3].roles = ["finance"])).join("\n")).toMatch(/transition approved -> paid/);
+    expect(problemsAfter(transitions.spec, (ir) => claim(ir).rules.stateMachines[0].transitions.pop()).join("\n")).toMatch(/transition \* -> draft .*is not in the IR/);
+    expect(problemsAfter(transitions.spec, (ir) => (claim(ir).rules.stateMachines[0].transitions[3].roles = ["finance"])).join("\n")).toMatch(/transition approved -> paid/);
   });
 });
 
@@ -667,7 +711,7 @@ describe("the IR completeness checker catches silent drops", () => {
 describe("known IR gaps (DSL.md says otherwise)", () => {
   const one = (text: string) => analyze({ files: [makeSourceFile("app.dz", text)], rootModule: null, fallbackName: "app", specName: "app.dz" });
 
-  test.failing("two `transitions:` blocks over different enum fields keep both state machines (§4.9)", () => {
+  test("two `transitions:` blocks over different enum fields keep both state machines (§4.9)", () => {
     const result = one(
       ["entity Doc \"Doc\":", "  stage: enum[draft, live] = draft", "  status: enum[open, closed] = open", "  transitions:", "    draft -> live",
         "  transitions:", "    open -> closed", "  permit:", "    update: authenticated", ""].join("\n"),
@@ -675,6 +719,10 @@ describe("known IR gaps (DSL.md says otherwise)", () => {
     const problems: string[] = [];
     checkProject(result, problems);
     expect(problems).toEqual([]);
+    expect(result.ir?.entities[0]!.rules?.stateMachines.map((m) => [m.field, m.transitions.map((t) => `${t.from}->${t.to}`)])).toEqual([
+      ["stage", ["draft->live"]],
+      ["status", ["open->closed"]],
+    ]);
   });
 
   test.failing("a scope on the injected partition key lowers (§7: every tenant-scoped entity gets `tenant_id`)", () => {
@@ -687,7 +735,7 @@ describe("known IR gaps (DSL.md says otherwise)", () => {
     expect(result.ir?.entities.find((e) => e.name === "Doc")?.fields.map((f) => f.name)).toContain("tenant_id");
   });
 
-  test.failing("a `subtype_of` entity emits no table and no routes (§4.1)", () => {
+  test("a `subtype_of` entity emits no table and no routes (§4.1)", () => {
     const result = one(
       ["entity Asset \"Asset\":", "  tag: str(10)", "  permit:", "    list: authenticated", "", "entity Van \"Van\":", "  subtype_of: Asset", "  wheels: int",
         "  permit:", "    list: authenticated", ""].join("\n"),
@@ -695,7 +743,7 @@ describe("known IR gaps (DSL.md says otherwise)", () => {
     expect(result.ir?.entities.map((e) => e.name)).toEqual(["Asset"]);
   });
 
-  test.failing("scope `in [...]` and `today - 30d` are ColumnChecks, not FALSE (§6.4, §6.5)", () => {
+  test("scope `in [...]` and `today - 30d` are ColumnChecks, not FALSE (§6.4, §6.5)", () => {
     const result = one(
       ["entity Job \"Job\":", "  state: enum[a, b, c]", "  due_on: date", "  permit:", "    list: authenticated", "  scope:", "    list: state in [a, b]", "      as: *",
         "    list: due_on >= today - 30d", "      as: *", ""].join("\n"),
@@ -703,8 +751,13 @@ describe("known IR gaps (DSL.md says otherwise)", () => {
     expect(result.ir?.entities[0]!.access.scope?.map((r) => r.predicate.kind)).toEqual(["column", "column"]);
   });
 
-  test.failing("computed fields are in the IR (§4.8)", () => {
+  test("computed fields are in the IR (§4.8): fixed, the field is in `computed` with its type and expression", () => {
     const result = one(["entity Job \"Job\":", "  due_on: date", "  overdue_days: computed days_since(due_on)", "  permit:", "    list: authenticated", ""].join("\n"));
-    expect(JSON.stringify(result.ir)).toContain("overdue_days");
+    expect(result.ir?.entities[0]!.computed).toEqual([
+      { name: "overdue_days", type: "int", expr: { kind: "call", fn: "days_since", args: [{ kind: "column", column: "due_on" }] } },
+    ]);
+    const problems: string[] = [];
+    checkProject(result, problems);
+    expect(problems).toEqual([]);
   });
 });

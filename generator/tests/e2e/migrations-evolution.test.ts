@@ -5,6 +5,10 @@
  * survives; destructive revisions are refused and change neither files nor data; and at the end
  * the evolved schema (pg_catalog: columns, types, defaults, constraints, indexes, RLS, policies,
  * triggers, functions) equals a fresh migration of the final spec.
+ *
+ * Revisions 9–12 (issue 4): type widenings, `was:` renames of a field, a money field and an
+ * entity (plus a rename with a type change) keeping their data, a refused narrowing, and the same
+ * narrowing with `--allow-destructive`, whose casts and fix-ups are checked on the rows.
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -44,8 +48,55 @@ const TAG_ACCESS = (extra = "") => `
     create: authenticated${extra}
 `;
 
+const COMMENT_ENTITY = (name: string, was = "") => `
+entity ${name} "${name}":${was}
+  id: uuid pk
+  note: ref Note required
+  text: text required
+  posted_at: datetime auto_add
+${TAG_ACCESS()}`;
+
+const TAG_8 = `
+entity Tag "Tag":
+  id: uuid pk
+  label: str(40) required
+  note: ref Note
+  touched_at: datetime
+  unique label, note
+${TAG_ACCESS("\n    update: authenticated\n    delete: authenticated")}`;
+
+/** Revisions 11 and 12: narrowings of views (decimal → int), title (shorter) and priority (value removed). */
+const NARROWED = `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  content: text was: body
+  pinned: bool=true required
+  title: str(20)
+  priority: enum[low,urgent]=low
+  views: int=0 required
+  code: str(12) indexed
+  cost: money(EUR) was: price
+  born_at: datetime was: born
+${NOTE_ACCESS}${TAG_8}${COMMENT_ENTITY("Remark", "\n  was: Comment")}`;
+
+/** The note row marked in revision 9 (a price, a long title, priority high, a date). */
+let marked = "";
+
+interface Revision {
+  readonly name: string;
+  readonly spec: string;
+  /** The DZ code a refused revision fails with (refused ones are skipped afterwards). */
+  readonly refused?: string;
+  readonly args?: readonly string[];
+  /** Tables renamed by this revision (old → new), for the rows-survive check. */
+  readonly renamedTables?: Readonly<Record<string, string>>;
+  /** Runs after the migration and the rows-survive check. */
+  readonly check?: () => Promise<void>;
+}
+
 /** Spec revisions in order; `refused` ones must be rejected (and are skipped afterwards). */
-const REVISIONS: readonly { name: string; spec: string; refused?: string }[] = [
+const REVISIONS: readonly Revision[] = [
   {
     name: "1 initial: one entity",
     spec: `${HEAD}
@@ -195,6 +246,65 @@ entity Comment "Comment":
   posted_at: datetime auto_add
 ${TAG_ACCESS()}`,
   },
+  {
+    name: "9 widenings (int → decimal with its default, longer decimal), new money and date fields",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  body: text
+  pinned: bool=true required
+  title: str(200)
+  priority: enum[low,high,urgent]=low
+  views: decimal(14,2)=0 required
+  code: str(12) indexed
+  price: money(EUR)
+  born: date
+${NOTE_ACCESS}${TAG_8}${COMMENT_ENTITY("Comment")}`,
+    check: async () => {
+      expect(await sql(evolved!.url, "SELECT DISTINCT views FROM note")).toEqual([{ views: "0.00" }]);
+    },
+  },
+  {
+    name: "10 renames: field (was: body), money field (both columns), entity (was: Comment), and a rename with a date → datetime widening",
+    spec: `${HEAD}
+entity Note "Note":
+  id: uuid pk
+  author: uuid required
+  content: text was: body
+  pinned: bool=true required
+  title: str(200)
+  priority: enum[low,high,urgent]=low
+  views: decimal(14,2)=0 required
+  code: str(12) indexed
+  cost: money(EUR) was: price
+  born_at: datetime was: born
+${NOTE_ACCESS}${TAG_8}${COMMENT_ENTITY("Remark", "\n  was: Comment")}`,
+    renamedTables: { comment: "remark" },
+    check: async () => {
+      const rows = await sql(evolved!.url, "SELECT content, cost_minor, cost_currency, born_at::text AS born_at FROM note WHERE id = $1", [marked]);
+      expect(rows).toEqual([{ content: "step 9", cost_minor: "1234", cost_currency: "EUR", born_at: "2024-05-06 00:00:00+00" }]);
+      const remarks = await sql<{ text: string }>(evolved!.url, "SELECT DISTINCT text FROM remark");
+      expect(remarks).toEqual([{ text: "hi" }]);
+    },
+  },
+  {
+    name: "11 refused: a decimal → int narrowing, a shorter str, an enum value removed",
+    refused: "DZ5003",
+    spec: NARROWED,
+  },
+  {
+    name: "12 the same narrowings with --allow-destructive: explicit casts, values cut, removed enum values take the default",
+    spec: NARROWED,
+    args: ["--allow-destructive"],
+    check: async () => {
+      const rows = await sql(evolved!.url, "SELECT title, priority, views FROM note WHERE id = $1", [marked]);
+      expect(rows).toEqual([{ title: "t".repeat(20), priority: "low", views: 0 }]);
+      const committed = readCommitted();
+      const migration = committed[committed.length - 1]!;
+      expect(readFileSync(path.join(appDir, migration), "utf8")).toContain("-- DESTRUCTIVE: generated with --allow-destructive; these steps can lose data:\n");
+    },
+  },
 ];
 
 const AUTHOR = "a0000000-0000-4000-8000-000000000001";
@@ -229,19 +339,25 @@ const sql = <R extends Record<string, unknown> = Record<string, unknown>>(url: s
   withClient(url, async (c) => (await c.query<R>(text, values)).rows);
 
 /** Rows inserted so far, per table, by id: all must be there after every step. */
-const inserted: Record<string, string[]> = { note: [], tag: [], comment: [] };
+const inserted: Record<string, string[]> = { note: [], tag: [], comment: [], remark: [] };
 
 async function insertRows(step: number): Promise<void> {
   const url = evolved!.url;
-  const note = await sql<{ id: string }>(url, `INSERT INTO note (author, body) VALUES ($1, $2) RETURNING id`, [AUTHOR, `step ${step}`]);
+  const text = step >= 10 ? "content" : "body";
+  const note = await sql<{ id: string }>(url, `INSERT INTO note (author, ${text}) VALUES ($1, $2) RETURNING id`, [AUTHOR, `step ${step}`]);
   inserted.note!.push(note[0]!.id);
+  if (step === 9) {
+    marked = note[0]!.id;
+    await sql(url, `UPDATE note SET price_minor = 1234, title = repeat('t', 30), priority = 'high', born = '2024-05-06' WHERE id = $1`, [marked]);
+  }
   if (step >= 3) {
     const tag = await sql<{ id: string }>(url, `INSERT INTO tag (label, note) VALUES ($1, $2) RETURNING id`, [`tag-${step}`, note[0]!.id]);
     inserted.tag!.push(tag[0]!.id);
   }
   if (step >= 8) {
-    const c = await sql<{ id: string }>(url, `INSERT INTO comment (note, text) VALUES ($1, 'hi') RETURNING id`, [note[0]!.id]);
-    inserted.comment!.push(c[0]!.id);
+    const table = step >= 10 ? "remark" : "comment";
+    const c = await sql<{ id: string }>(url, `INSERT INTO ${table} (note, text) VALUES ($1, 'hi') RETURNING id`, [note[0]!.id]);
+    inserted[table]!.push(c[0]!.id);
   }
 }
 
@@ -272,7 +388,7 @@ async function describeSchema(url: string): Promise<Record<string, unknown>> {
   };
 }
 
-test("eight spec revisions: each migrates with rows kept; refused ones change nothing; the result equals a fresh migration", async () => {
+test("twelve spec revisions: each migrates with rows kept; refused ones change nothing; the result equals a fresh migration", async () => {
   let installed = false;
   let migrations = 0;
   for (const [i, revision] of REVISIONS.entries()) {
@@ -280,7 +396,7 @@ test("eight spec revisions: each migrates with rows kept; refused ones change no
     writeFileSync(specFile, revision.spec);
     if (revision.refused !== undefined) {
       const before = readTree(appDir);
-      const result = await generateApp(specFile, appDir);
+      const result = await generateApp(specFile, appDir, revision.args);
       expect([revision.name, result.exitCode]).toEqual([revision.name, 1]);
       expect(result.stderr).toContain(`error[${revision.refused}]: destructive schema change`);
       expect(result.stderr).toContain("nothing was changed");
@@ -288,7 +404,7 @@ test("eight spec revisions: each migrates with rows kept; refused ones change no
       await expectRowsSurvive();
       continue;
     }
-    const result = await generateApp(specFile, appDir);
+    const result = await generateApp(specFile, appDir, revision.args);
     if (result.exitCode !== 0) throw new Error(`${revision.name}: dazzle-gen exited ${result.exitCode}:\n${result.stderr}`);
     migrations += 1;
     const committed = readCommitted();
@@ -298,7 +414,12 @@ test("eight spec revisions: each migrates with rows kept; refused ones change no
       installed = true;
     }
     await migrate(appDir, evolved!.url);
+    for (const [from, to] of Object.entries(revision.renamedTables ?? {})) {
+      inserted[to] = inserted[from]!;
+      delete inserted[from];
+    }
     await expectRowsSurvive();
+    await revision.check?.();
     await insertRows(step);
     // Regenerating the same spec writes nothing new.
     const again = await generateApp(specFile, appDir);
@@ -323,12 +444,12 @@ test("eight spec revisions: each migrates with rows kept; refused ones change no
   expect(["columns", "constraints", "indexes", "policies", "triggers", "functions"].map((k) => [k, count(k) >= 3])).toEqual(
     ["columns", "constraints", "indexes", "policies", "triggers", "functions"].map((k) => [k, true]),
   );
-  expect(schema.triggers).toEqual(expect.arrayContaining([expect.objectContaining({ tbl: "comment", tgname: "dazzle_events" })]));
+  expect(schema.triggers).toEqual(expect.arrayContaining([expect.objectContaining({ tbl: "remark", tgname: "dazzle_events" })]));
   // The lock's snapshot of both is the same too.
   const verified = await npmRun(appDir, "db:verify", evolved!.url);
   expect(verified).toEqual({ exitCode: 0, stdout: expect.stringContaining("the database matches the schema snapshot (5 tables)") });
   const status = await npmRun(appDir, "db:status", evolved!.url);
-  expect(status.stdout).toContain("6 committed migration(s), 6 applied, 0 pending\n  applied  000001-initial.sql\n");
+  expect(status.stdout).toContain("9 committed migration(s), 9 applied, 0 pending\n  applied  000001-initial.sql\n");
   // db:reset: refused without the typed confirmation, then every row gone with --yes.
   const declined = await run("npm", ["run", "--silent", "db:reset"], { cwd: appDir, env: childEnv({ DATABASE_URL: evolved!.url }), input: "no\n" });
   expect([declined.exitCode, declined.stdout.trim().endsWith("nothing was deleted")]).toEqual([1, true]);
@@ -352,7 +473,7 @@ const DRIFTS: readonly [string, string, string][] = [
   ["ALTER TABLE note ALTER COLUMN views TYPE bigint", "ALTER TABLE note ALTER COLUMN views TYPE integer", 'column "note"."views" has type bigint, expected integer'],
   ["ALTER TABLE note ALTER COLUMN views DROP NOT NULL", "ALTER TABLE note ALTER COLUMN views SET NOT NULL", 'column "note"."views" is nullable, expected NOT NULL'],
   ["ALTER TABLE note ALTER COLUMN views SET DEFAULT 7", "ALTER TABLE note ALTER COLUMN views SET DEFAULT 0", 'column "note"."views" has default 7, expected 0'],
-  ["ALTER TABLE note DROP CONSTRAINT ck_note_priority_enum", `ALTER TABLE note ADD CONSTRAINT ck_note_priority_enum CHECK (priority IN ('low', 'high', 'urgent'))`, 'missing constraint "ck_note_priority_enum" on "note"'],
+  ["ALTER TABLE note DROP CONSTRAINT ck_note_priority_enum", `ALTER TABLE note ADD CONSTRAINT ck_note_priority_enum CHECK (priority IN ('low', 'urgent'))`, 'missing constraint "ck_note_priority_enum" on "note"'],
   [
     "ALTER TABLE note DROP CONSTRAINT ck_note_code_len, ADD CONSTRAINT ck_note_code_len CHECK (char_length(code) <= 13)",
     "ALTER TABLE note DROP CONSTRAINT ck_note_code_len, ADD CONSTRAINT ck_note_code_len CHECK (char_length(code) <= 12)",
@@ -367,7 +488,7 @@ const DRIFTS: readonly [string, string, string][] = [
   ["ALTER FUNCTION dazzle_record_event() RENAME TO other", "ALTER FUNCTION other() RENAME TO dazzle_record_event", 'missing function "dazzle_record_event"()'],
   // Last: not undone.
   ["ALTER TABLE note DROP COLUMN code", "", 'missing column "note"."code"'],
-  ["DROP TABLE comment CASCADE", "", 'missing table "comment"'],
+  ["DROP TABLE remark CASCADE", "", 'missing table "remark"'],
 ];
 
 test("db:verify reports each kind of drift on a fresh database of the final spec, and exits 1", async () => {

@@ -20,6 +20,8 @@ interface Project {
 const LOCAL: readonly Project[] = [
   { name: "e2e-teams", spec: path.join(FIXTURES, "e2e-teams/app.dz") },
   { name: "minimal-open-notes", spec: path.join(FIXTURES, "minimal-open-notes/app.dz") },
+  // `in [...]`, `today - 30d`, `is not true` on columns and FK paths (DSL.md §6.4).
+  { name: "ir-scope-values", spec: path.join(FIXTURES, "ir-scope-values/app.dz") },
 ];
 
 /**

@@ -8,7 +8,8 @@
  *   app before the write (NULL passes);
  * - transitions: no edge, a role-gated edge allowed/denied (roles ORed), `requires` on the
  *   destination row, `*` edges, an `auto after` edge unavailable to the API, an unchanged state
- *   is not a transition, and create accepts any state (pitfall 33);
+ *   is not a transition, and create accepts any state (pitfall 33); two machines over two enum
+ *   fields are each checked when their field changes;
  * - ON DELETE CASCADE / RESTRICT (409) / SET NULL on the child FKs, exactly as emitted.
  */
 import path from "node:path";
@@ -105,6 +106,7 @@ describe("rules: build and schema", () => {
     expect(rows).toEqual([
       { name: "ck_claim_inv_2", def: "CHECK (((status <> 'rejected'::text) OR (reason IS NOT NULL)))" },
       { name: "ck_claim_non_negative_total", def: "CHECK (((amount - discount) >= 0))" },
+      { name: "ck_claim_priority_enum", def: "CHECK ((priority = ANY (ARRAY['low'::text, 'high'::text, 'urgent'::text])))" },
       {
         name: "ck_claim_status_enum",
         def: "CHECK ((status = ANY (ARRAY['draft'::text, 'submitted'::text, 'approved'::text, 'rejected'::text, 'paid'::text, 'archived'::text])))",
@@ -233,6 +235,31 @@ describe("transitions", () => {
     expect(outcome(await patch("admin", id, { status: "paid" }))).toEqual(
       transitionError("transition approved -> paid is not available to API updates", "approved", "paid", { kind: "available" }),
     );
+  });
+
+  test("two state machines (status, priority): an update changing both needs a valid edge in each", async () => {
+    const id = await claim(await account());
+    // status draft -> submitted is valid for a clerk; priority low -> urgent has no edge.
+    expect(outcome(await patch("clerk", id, { status: "submitted", priority: "urgent" }))).toEqual({
+      status: 422,
+      body: { error: { type: "transition_error", message: "invalid transition", field: "priority", from: "low", to: "urgent" } },
+    });
+    // priority low -> high is valid; status draft -> submitted needs the clerk role.
+    expect(outcome(await patch("approver", id, { status: "submitted", priority: "high" }))).toEqual(
+      transitionError("transition draft -> submitted requires role clerk", "draft", "submitted", { kind: "role", roles: ["clerk"] }),
+    );
+    expect(await sql("SELECT status, priority FROM claim WHERE id = $1", [id])).toEqual([{ status: "draft", priority: "low" }]);
+    const res = await patch("clerk", id, { status: "submitted", priority: "high" });
+    expect({ status: res.status, state: res.body.status, priority: res.body.priority }).toEqual({ status: 200, state: "submitted", priority: "high" });
+    // Only priority changes: only its machine is consulted (the role guard of high -> urgent).
+    expect(outcome(await patch("clerk", id, { priority: "urgent" }))).toEqual({
+      status: 422,
+      body: {
+        error: { type: "transition_error", message: "transition high -> urgent requires role approver", field: "priority", from: "high", to: "urgent", guard: { kind: "role", roles: ["approver"] } },
+      },
+    });
+    expect((await patch("approver", id, { priority: "urgent" })).body.priority).toBe("urgent");
+    expect(await sql("SELECT status, priority FROM claim WHERE id = $1", [id])).toEqual([{ status: "submitted", priority: "urgent" }]);
   });
 
   test("an update that keeps the state is not a transition", async () => {

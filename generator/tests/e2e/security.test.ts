@@ -8,7 +8,9 @@
  *   c. forged tokens are 401;
  *   d. custom SQL through the runtime role cannot read past RLS nor switch back to a privileged role;
  *   e. only an `anonymous` operation answers without a token (fixtures/security-anonymous);
- *   f. `_dazzle_events` is not readable by `dazzle_app`; definer helpers return only ids.
+ *   f. `_dazzle_events` is not readable by `dazzle_app` (its readers return no row data but a
+ *      deleted row's last image); definer helpers return only ids; `dazzle_principal()` returns only
+ *      the caller's context columns.
  *
  * Both apps (fixtures/e2e-teams and fixtures/security-anonymous) are generated, installed and booted
  * on fresh databases of their own; rows are seeded with fixed ids as the superuser.
@@ -21,6 +23,7 @@ import {
   http,
   installAppDependencies,
   makeTempDir,
+  openEventStream,
   removeTempDir,
   signToken,
   startApp,
@@ -453,18 +456,25 @@ describe("d. custom SQL through the runtime role cannot read past RLS", () => {
     expect(seen).toEqual({ project: [], task: [], user: [] });
   });
 
-  // KNOWN GAP (reported; runtime/context owned by the emitters): with the authenticator DSL.md §6.11
-  // recommends (LOGIN, NOINHERIT, member of dazzle_app) the server starts, but every request with a
-  // token answers 403: CONTEXT_SQL calls dazzle_principal() in the same statement that switches the
-  // role, so EXECUTE is checked as the login role (42501); the events hub also reads _dazzle_events as
-  // the login role (42501). Flip to `test` once fixed.
-  test.failing("the generated server runs as the authenticator in production and serves the same rows (pitfall 25, positive side)", async () => {
+  // With the authenticator DSL.md §6.11 recommends (LOGIN, NOINHERIT, member of dazzle_app), the
+  // context switches the role first and loads the principal attributes in a second statement as
+  // dazzle_app, and the events hub reads through definer functions as dazzle_app: requests and the
+  // event stream work although the login role has no privileges of its own.
+  test("the generated server runs as the authenticator in production and serves the same rows and events (pitfall 25, positive side)", async () => {
     const app = await startApp(path.join(ctx.tmp!, "teams"), { DATABASE_URL: loginUrl(), NODE_ENV: "production" });
+    const stream = await openEventStream(app.baseUrl, "/api/events", { token: member1() });
     try {
       const res = await http(app.baseUrl, "GET", "/api/projects", { token: member1() });
       expect({ status: res.status, ids: res.status === 200 ? ids(res) : res.body }).toEqual({ status: 200, ids: [P.p1, P.p2, P.p4] });
       expectError(await http(app.baseUrl, "GET", "/api/projects"), 401, "unauthorized");
+      expect(stream.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const renamed = await http(app.baseUrl, "PATCH", `/api/projects/${P.p1}`, { token: member1(), body: { name: "M1 private" } });
+      expect(renamed.status).toBe(200);
+      const event = await stream.waitFor((e) => e.event === "Project.updated" && JSON.parse(e.data).id === P.p1);
+      expect(JSON.parse(event.data)).toStrictEqual({ seq: event.id, type: "Project.updated", entity: "Project", id: P.p1 });
     } finally {
+      stream.close();
       await app.stop();
     }
   }, 120_000);
@@ -591,16 +601,30 @@ describe("f. framework table and definer helpers do not leak rows", () => {
     expect(result).toEqual({ columns: [2950], count: 1, boards: [] }); // 2950 = uuid
   });
 
-  // KNOWN HOLE (reported; the principal lookup is owned by the emitters): `dazzle_principal(uuid)`
-  // is SECURITY DEFINER, RETURNS SETOF "user" and is executable by dazzle_app, so custom SQL as
-  // the runtime role reads any principal row it can name (email, name, team), past the User
-  // policy. The secure behaviour is asserted; `test.failing` turns red once the hole is fixed,
-  // to be switched back to `test` then.
-  test.failing("dazzle_principal does not hand out principal rows that RLS hides", async () => {
+  // `dazzle_principal` takes no argument and returns only the columns the context needs (here
+  // `team`) of the row of dazzle.user_id: it cannot be asked for another principal's row, and it
+  // never hands out a principal row's other columns (email, name) past the User policy.
+  test("dazzle_principal does not hand out principal rows that RLS hides", async () => {
     const result = await asApp(ctx.teamsDb!.url, memberContext(U.m1, "core"), async (c) => ({
       viaTable: (await c.query('SELECT email FROM "user" WHERE id = $1', [U.m3])).rows,
-      viaHelper: (await c.query("SELECT email FROM dazzle_principal($1)", [U.m3])).rows,
+      viaHelper: await sqlState(c, "SELECT email FROM dazzle_principal($1)", [U.m3]),
+      own: (await c.query("SELECT * FROM dazzle_principal()")).rows,
+      emailColumn: await sqlState(c, "SELECT email FROM dazzle_principal()"),
     }));
-    expect(result).toEqual({ viaTable: [], viaHelper: [] });
+    expect(result).toEqual({ viaTable: [], viaHelper: "42883", own: [{ team: "core" }], emailColumn: "42703" });
+  });
+
+  test("the events readers hand dazzle_app no row data but a deleted row's last image", async () => {
+    const gone = "e0000000-0000-4000-8000-0000000000ff";
+    await withClient(ctx.teamsDb!.url, async (c) => {
+      await c.query("INSERT INTO project (id, name, owner, visibility) VALUES ($1, 'Gone', $2, 'private')", [gone, U.m3]);
+      await c.query("DELETE FROM project WHERE id = $1", [gone]);
+    });
+    const rows = await asApp(ctx.teamsDb!.url, memberContext(U.m1, "core"), async (c) =>
+      (await c.query("SELECT event_type, entity_id, old FROM dazzle_read_events(0, NULL, 100000)")).rows as Array<{ event_type: string; entity_id: string; old: { name?: string } | null }>,
+    );
+    const mine = rows.filter((r) => r.entity_id === gone).map((r) => ({ type: r.event_type, old: r.old?.name ?? null }));
+    expect(mine).toEqual([{ type: "Project.created", old: null }, { type: "Project.deleted", old: "Gone" }]);
+    for (const r of rows) expect({ type: r.event_type, hasOld: r.old !== null }).toEqual({ type: r.event_type, hasOld: r.event_type.endsWith(".deleted") });
   });
 });

@@ -38,6 +38,16 @@ describe("check-relations", () => {
     );
   });
 
+  test("a `subtype_of` entity is not in the IR (no table, no routes); the DZ1902 says so", () => {
+    const spec = "entity Base:\n  x: int\n" + P + "entity Car:\n  subtype_of: Base\n  wheels: int\n" + P + "entity Boat:\n  subtype_of: Base\n" + P;
+    const result = run(spec);
+    expect(result.ir!.entities.map((e) => e.name)).toEqual(["Base"]);
+    expect(rendered(spec, ["DZ1902"])).toBe(
+      "warning[DZ1902]: `subtype_of` is not implemented in this version and is ignored\n --> t.dz:9:3\n  |\n9 |   subtype_of: Base\n  |   ^^^^^^^^^^\n" +
+        "  = note: and 1 more in this file\n  = help: in this version the entity emits no table and no routes\n",
+    );
+  });
+
   test("two declarations giving one FK different actions are DZ4015", () => {
     const spec = "entity Team:\n  members: has_many Person cascade\n  roster: has_many Person nullify\n" + P + "entity Person:\n  team: ref Team\n" + P;
     expect(rendered(spec, ["DZ4015"])).toBe(

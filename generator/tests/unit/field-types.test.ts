@@ -69,7 +69,7 @@ describe("field types (DSL.md §4.3)", () => {
 });
 
 describe("modifiers (DSL.md §4.4)", () => {
-  test("pii categories and sensitivities are checked (DZ1011); searchable, storage and was: warn DZ1902", () => {
+  test("pii categories and sensitivities are checked (DZ1011); searchable and storage warn DZ1902 (was: is a rename hint)", () => {
     expect(
       codes(entity("  a: email pii(category=contact, sensitivity=high)\n  b: text pii()\n  c: text pii(category=secret)\n  d: text pii(sensitivity=low)\n  e: text pii(colour=red)\n  f: text searchable\n  g: text was: old_g\n  h: file storage=s3|local\n")),
     ).toEqual([
@@ -77,7 +77,6 @@ describe("modifiers (DSL.md §4.4)", () => {
       "DZ1011 6:11 `pii`: `low` is not a sensitivity (standard, high, special_category)",
       "DZ1011 7:11 `pii(colour=red)`: expected `category=…` and/or `sensitivity=…`",
       "DZ1902 8:11 `searchable` is not implemented in this version and is ignored",
-      "DZ1902 9:11 `was` is not implemented in this version and is ignored",
       "DZ1902 10:11 `storage` is not implemented in this version and is ignored",
     ]);
     const fields = ir("  a: email pii(category=contact, sensitivity=high) sensitive\n  b: text pii\n").entities[0]!.fields;

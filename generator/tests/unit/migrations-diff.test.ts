@@ -124,11 +124,6 @@ describe("safe steps: exact SQL", () => {
     ]);
   });
 
-  test("a widening type change is allowed (int → decimal is not: DZ5003)", () => {
-    expect(steps(ITEM("  n: int\n"), ITEM("  n: decimal(10,2)\n"))).toEqual([
-      ["DZ5003", 'change the type of "item"."n" from integer to numeric(10,2) (needs a hand-written step)', 'ALTER TABLE "item" ALTER COLUMN "n" TYPE numeric(10,2) USING "n"::numeric(10,2);'],
-    ]);
-  });
 });
 
 describe("destructive steps carry their code", () => {
@@ -141,7 +136,7 @@ describe("destructive steps carry their code", () => {
       ["DZ5001", 'drop table "gone"', 'DROP TABLE "gone" CASCADE;'],
     ]);
     expect(plan.warnings).toEqual([
-      'column "item"."old_name" dropped and "item"."new_name" added with the same type text: if this is a rename, mark the field `was: old_name` (renames are not generated yet)',
+      'column "item"."old_name" dropped and "item"."new_name" added with the same type text: if this is a rename, mark the field `was: old_name`',
     ]);
   });
 
@@ -152,13 +147,57 @@ describe("destructive steps carry their code", () => {
     ]);
   });
 
-  test("DZ5003 enum value removed, shorter str(N), narrowing type change", () => {
+  test("DZ5003 enum value removed, shorter str(N), narrowing type change: each with the UPDATE or cast that makes values fit", () => {
     expect(steps(ITEM("  kind: enum[a,b,c]\n  code: str(9)\n  n: int\n"), ITEM("  kind: enum[a]\n  code: str(5)\n  n: bool\n"))).toEqual([
-      ["DZ5003", 'change the type of "item"."n" from integer to boolean (needs a hand-written step)', 'ALTER TABLE "item" ALTER COLUMN "n" TYPE boolean USING "n"::boolean;'],
       ['drop constraint "ck_item_kind_enum" on "item"', 'ALTER TABLE "item" DROP CONSTRAINT "ck_item_kind_enum";'],
       ['drop constraint "ck_item_code_len" on "item"', 'ALTER TABLE "item" DROP CONSTRAINT "ck_item_code_len";'],
-      ["DZ5003", `replace constraint "ck_item_kind_enum" on "item" (enum values 'b', 'c' removed)`, `ALTER TABLE "item" ADD CONSTRAINT "ck_item_kind_enum" CHECK ("kind" IN ('a'));`],
-      ["DZ5003", 'replace constraint "ck_item_code_len" on "item" (maximum length lowered from 9 to 5)', 'ALTER TABLE "item" ADD CONSTRAINT "ck_item_code_len" CHECK (char_length("code") <= 5);'],
+      [
+        "DZ5003",
+        'change the type of "item"."n" from integer to boolean (lossy: cast with `"n"::boolean`; a value it cannot convert fails the migration)',
+        'ALTER TABLE "item" ALTER COLUMN "n" TYPE boolean USING "n"::boolean;',
+      ],
+      [
+        "DZ5003",
+        `replace constraint "ck_item_kind_enum" on "item" (enum values 'b', 'c' removed: rows holding them get NULL)`,
+        `UPDATE "item" SET "kind" = NULL WHERE "kind" NOT IN ('a');\nALTER TABLE "item" ADD CONSTRAINT "ck_item_kind_enum" CHECK ("kind" IN ('a'));`,
+      ],
+      [
+        "DZ5003",
+        'replace constraint "ck_item_code_len" on "item" (maximum length lowered from 9 to 5: longer values are cut to 5 characters)',
+        'UPDATE "item" SET "code" = left("code", 5) WHERE char_length("code") > 5;\nALTER TABLE "item" ADD CONSTRAINT "ck_item_code_len" CHECK (char_length("code") <= 5);',
+      ],
+    ]);
+  });
+
+  test("DZ5003 an enum value removed from a column with a default: those rows take the default", () => {
+    expect(steps(ITEM("  kind: enum[a,b]=a required\n"), ITEM("  kind: enum[a]=a required\n"))).toEqual([
+      ['drop constraint "ck_item_kind_enum" on "item"', 'ALTER TABLE "item" DROP CONSTRAINT "ck_item_kind_enum";'],
+      [
+        "DZ5003",
+        `replace constraint "ck_item_kind_enum" on "item" (enum value 'b' removed: rows holding it get the default 'a')`,
+        `UPDATE "item" SET "kind" = 'a' WHERE "kind" NOT IN ('a');\nALTER TABLE "item" ADD CONSTRAINT "ck_item_kind_enum" CHECK ("kind" IN ('a'));`,
+      ],
+    ]);
+  });
+
+  test("DZ5003 a text column becoming str(N), enum or slug: a new CHECK on existing values", () => {
+    expect(steps(ITEM("  a: text\n  b: text\n  c: text\n"), ITEM("  a: str(3)\n  b: enum[x,y]\n  c: slug\n"))).toEqual([
+      [
+        "DZ5003",
+        'add constraint "ck_item_a_len" on "item" (maximum length 3 on an existing column: longer values are cut to 3 characters)',
+        'UPDATE "item" SET "a" = left("a", 3) WHERE char_length("a") > 3;\nALTER TABLE "item" ADD CONSTRAINT "ck_item_a_len" CHECK (char_length("a") <= 3);',
+      ],
+      [
+        "DZ5003",
+        'add constraint "ck_item_b_enum" on "item" (enum on an existing column: values outside the enum get NULL)',
+        `UPDATE "item" SET "b" = NULL WHERE "b" NOT IN ('x', 'y');\nALTER TABLE "item" ADD CONSTRAINT "ck_item_b_enum" CHECK ("b" IN ('x', 'y'));`,
+      ],
+      [
+        "DZ5003",
+        'add constraint "ck_item_c_slug" on "item" (pattern check on an existing column: values that fail it become NULL)',
+        `UPDATE "item" SET "c" = NULL WHERE NOT ("c" ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND char_length("c") BETWEEN 3 AND 40);\n` +
+          `ALTER TABLE "item" ADD CONSTRAINT "ck_item_c_slug" CHECK ("c" ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND char_length("c") BETWEEN 3 AND 40);`,
+      ],
     ]);
   });
 
@@ -167,6 +206,143 @@ describe("destructive steps carry their code", () => {
     expect(plan.files[0]!.contents).toContain(
       '-- DESTRUCTIVE: generated with --allow-destructive; these steps can lose data:\n--   DZ5001 drop column "item"."x"\n\n-- DZ5001 drop column "item"."x"\nALTER TABLE "item" DROP COLUMN "x" CASCADE;\n',
     );
+  });
+});
+
+/** The one step changing `n` from `from` to `to` (constraint steps left out). */
+function typeStep(from: string, to: string) {
+  return steps(ITEM(`  n: ${from}\n`), ITEM(`  n: ${to}\n`)).filter((s) => (s[s.length - 2] as string).startsWith("change the type"));
+}
+
+describe("type changes: every kind classified, exact USING cast", () => {
+  const alter = (type: string, using: string) => `ALTER TABLE "item" ALTER COLUMN "n" TYPE ${type} USING ${using};`;
+
+  test.each([
+    ["int", "float", "double precision", '"n"::double precision'],
+    ["int", "decimal(12,2)", "numeric(12,2)", '"n"::numeric(12,2)'],
+    ["decimal(8,2)", "decimal(10,3)", "numeric(10,3)", '"n"::numeric(10,3)'],
+    ["date", "datetime", "timestamptz", `"n"::timestamp AT TIME ZONE 'UTC'`],
+    ["int", "text", "text", '"n"::text'],
+    ["bool", "text", "text", '"n"::text'],
+    ["datetime", "str(40)", "text", '"n"::text'],
+  ])("widening %s → %s is applied", (from, to, type, using) => {
+    expect(typeStep(from, to)).toEqual([[`change the type of "item"."n" from ${from === "date" ? "date" : from === "int" ? "integer" : from === "bool" ? "boolean" : from === "datetime" ? "timestamptz" : "numeric(8,2)"} to ${type}`, alter(type, using)]]);
+  });
+
+  test.each([
+    ["int", "decimal(10,2)", "integer", "numeric(10,2)", 'CASE WHEN abs("n") < 1e8 THEN "n" END::numeric(10,2)', "values of 9 or more integer digits become NULL"],
+    [
+      "decimal(10,3)",
+      "decimal(8,2)",
+      "numeric(10,3)",
+      "numeric(8,2)",
+      'CASE WHEN abs(round("n", 2)) < 1e6 THEN round("n", 2) END::numeric(8,2)',
+      "rounded to 2 decimal places; values of 7 or more integer digits become NULL",
+    ],
+    ["decimal(10,2)", "int", "numeric(10,2)", "integer", 'CASE WHEN abs(round("n")) <= 2147483647 THEN round("n") END::integer', "rounded to whole numbers; values outside 32 bits become NULL"],
+    ["float", "int", "double precision", "integer", 'CASE WHEN abs(round("n")) <= 2147483647 THEN round("n") END::integer', "rounded to whole numbers; values outside 32 bits become NULL"],
+    [
+      "float",
+      "decimal(6,2)",
+      "double precision",
+      "numeric(6,2)",
+      'CASE WHEN abs(round("n"::numeric, 2)) < 1e4 THEN round("n"::numeric, 2) END::numeric(6,2)',
+      "rounded to 2 decimal places; values of 5 or more integer digits, NaN and infinities become NULL",
+    ],
+    ["decimal(30,10)", "float", "numeric(30,10)", "double precision", '"n"::double precision', "values are rounded to double precision (about 15 significant digits)"],
+    ["datetime", "date", "timestamptz", "date", `("n" AT TIME ZONE 'UTC')::date`, "the time of day is dropped (the date in UTC is kept)"],
+    ["text", "int", "text", "integer", '"n"::integer', 'cast with `"n"::integer`; a value it cannot convert fails the migration'],
+    ["int", "bool", "integer", "boolean", '"n"::boolean', 'cast with `"n"::boolean`; a value it cannot convert fails the migration'],
+    ["uuid", "date", "uuid", "date", '"n"::date', 'cast with `"n"::date`; a value it cannot convert fails the migration'],
+  ])("narrowing %s → %s is DZ5003 with an explicit USING cast", (from, to, fromType, toType, using, loss) => {
+    expect(typeStep(from, to)).toEqual([["DZ5003", `change the type of "item"."n" from ${fromType} to ${toType} (lossy: ${loss})`, alter(toType, using)]]);
+  });
+
+  test("a retyped column with a default: the default is dropped before the cast and set again after", () => {
+    expect(steps(ITEM("  n: int=1 required\n"), ITEM("  n: decimal(12,2)=1 required\n"))).toEqual([
+      ['change the type of "item"."n" from integer to numeric(12,2)', 'ALTER TABLE "item" ALTER COLUMN "n" DROP DEFAULT;\nALTER TABLE "item" ALTER COLUMN "n" TYPE numeric(12,2) USING "n"::numeric(12,2);'],
+      ['set the default of "item"."n"', 'ALTER TABLE "item" ALTER COLUMN "n" SET DEFAULT 1;'],
+    ]);
+  });
+
+  test("int → str(N): the type widens to text, the new length CHECK is the narrowing (after the type change)", () => {
+    expect(steps(ITEM("  n: int\n"), ITEM("  n: str(5)\n"))).toEqual([
+      ['change the type of "item"."n" from integer to text', 'ALTER TABLE "item" ALTER COLUMN "n" TYPE text USING "n"::text;'],
+      [
+        "DZ5003",
+        'add constraint "ck_item_n_len" on "item" (maximum length 5 on an existing column: longer values are cut to 5 characters)',
+        'UPDATE "item" SET "n" = left("n", 5) WHERE char_length("n") > 5;\nALTER TABLE "item" ADD CONSTRAINT "ck_item_n_len" CHECK (char_length("n") <= 5);',
+      ],
+    ]);
+  });
+
+  test("str(N) → int: the length CHECK is dropped before the type change that it would block", () => {
+    expect(steps(ITEM("  n: str(5)\n"), ITEM("  n: int\n"))).toEqual([
+      ['drop constraint "ck_item_n_len" on "item"', 'ALTER TABLE "item" DROP CONSTRAINT "ck_item_n_len";'],
+      ["DZ5003", 'change the type of "item"."n" from text to integer (lossy: cast with `"n"::integer`; a value it cannot convert fails the migration)', 'ALTER TABLE "item" ALTER COLUMN "n" TYPE integer USING "n"::integer;'],
+    ]);
+  });
+});
+
+describe("renames (`was:`)", () => {
+  const PART = entity("Part", "  item: ref Item required\n");
+
+  test("a field rename is RENAME COLUMN plus the constraints and indexes named after it, never drop + add", () => {
+    const before = ITEM("  code: str(8) unique\n  kind: enum[a,b] indexed\n");
+    const after = ITEM("  sku: str(8) unique was: code\n  sort: enum[a,b] indexed was: kind\n");
+    expect(steps(before, after)).toEqual([
+      ['rename column "item"."code" to "sku"', 'ALTER TABLE "item" RENAME COLUMN "code" TO "sku";'],
+      ['rename column "item"."kind" to "sort"', 'ALTER TABLE "item" RENAME COLUMN "kind" TO "sort";'],
+      ['rename constraint "uq_item_code" on "item" to "uq_item_sku"', 'ALTER TABLE "item" RENAME CONSTRAINT "uq_item_code" TO "uq_item_sku";'],
+      ['rename constraint "ck_item_code_len" on "item" to "ck_item_sku_len"', 'ALTER TABLE "item" RENAME CONSTRAINT "ck_item_code_len" TO "ck_item_sku_len";'],
+      ['rename constraint "ck_item_kind_enum" on "item" to "ck_item_sort_enum"', 'ALTER TABLE "item" RENAME CONSTRAINT "ck_item_kind_enum" TO "ck_item_sort_enum";'],
+      ['rename index "ix_item_kind" to "ix_item_sort"', 'ALTER INDEX "ix_item_kind" RENAME TO "ix_item_sort";'],
+    ]);
+  });
+
+  test("an entity rename is RENAME TO; FKs pointing at it keep their name, its own objects are renamed, its trigger function re-created", () => {
+    const before = ITEM("  at: datetime auto_update\n") + PART;
+    const after = entity("Thing", "  was: Item\n  name: str(40) required\n  at: datetime auto_update\n") + entity("Part", "  item: ref Thing required\n");
+    const plan = planMigrations(ir(after), CTX, previousOf(before));
+    expect(plan.steps.map((s) => s.description)).toEqual([
+      'rename table "item" to "thing"',
+      'rename constraint "pk_item" on "thing" to "pk_thing"',
+      'rename constraint "ck_item_name_len" on "thing" to "ck_thing_name_len"',
+      "re-create auto_update triggers",
+      "re-create events",
+      "re-create row-level security",
+      'drop function "dazzle_auto_update_item"()',
+    ]);
+    expect(plan.steps[0]!.sql).toBe('ALTER TABLE "item" RENAME TO "thing";');
+    expect(plan.steps.every((s) => s.refusal === undefined)).toBe(true);
+  });
+
+  test("entity and field renamed at once; a money field renames both columns", () => {
+    const before = ITEM("  price: money(EUR)\n");
+    const after = entity("Thing", "  was: Item\n  title: str(40) required was: name\n  cost: money(EUR) was: price\n");
+    expect(steps(before, after).slice(0, 4)).toEqual([
+      ['rename table "item" to "thing"', 'ALTER TABLE "item" RENAME TO "thing";'],
+      ['rename column "thing"."price_currency" to "cost_currency"', 'ALTER TABLE "thing" RENAME COLUMN "price_currency" TO "cost_currency";'],
+      ['rename column "thing"."price_minor" to "cost_minor"', 'ALTER TABLE "thing" RENAME COLUMN "price_minor" TO "cost_minor";'],
+      ['rename column "thing"."name" to "title"', 'ALTER TABLE "thing" RENAME COLUMN "name" TO "title";'],
+    ]);
+  });
+
+  test("idempotent: regenerating after the rename landed, or with a `was:` naming nothing, changes nothing", () => {
+    const before = ITEM("  code: text\n");
+    const after = ITEM("  sku: text was: code\n");
+    const landed = planMigrations(ir(after), CTX, previousOf(before));
+    const again = planMigrations(ir(after), CTX, { snapshot: landed.snapshot, last: { file: "000002-x.sql", hash: "sha1:" + "b".repeat(40) } });
+    expect([again.files, again.steps, again.warnings]).toEqual([[], [], []]);
+    // The old name never existed: the field is simply added.
+    expect(steps(ITEM(""), ITEM("  sku: text was: nothing_here\n"))).toEqual([['add column "item"."sku"', 'ALTER TABLE "item" ADD COLUMN "sku" text;']]);
+  });
+
+  test("a rename with a type change: renamed first, then the type step on the new name", () => {
+    expect(steps(ITEM("  n: int\n"), ITEM("  m: float was: n\n"))).toEqual([
+      ['rename column "item"."n" to "m"', 'ALTER TABLE "item" RENAME COLUMN "n" TO "m";'],
+      ['change the type of "item"."m" from integer to double precision', 'ALTER TABLE "item" ALTER COLUMN "m" TYPE double precision USING "m"::double precision;'],
+    ]);
   });
 });
 
@@ -203,7 +379,7 @@ describe("the committed file", () => {
       ],
       comments: {},
     });
-    expect(snapshot.groups.map((g) => g.name)).toEqual(["roles", "session readers", "principal lookup", "events", "row-level security"]);
+    expect(snapshot.groups.map((g) => g.name)).toEqual(["roles", "session readers", "events", "row-level security"]);
     expect(snapshot.rls).toEqual(["item"]);
     expect(snapshot.groups.find((g) => g.name === "row-level security")!.policies).toEqual([{ table: '"item"', name: '"scope_select"' }]);
     for (const bad of [null, {}, { version: 2, tables: {}, indexes: [], groups: [], rls: [] }, { version: 1, tables: { t: {} }, indexes: [], groups: [], rls: [] }, "x"]) {

@@ -18,7 +18,7 @@ describe("check-invariants", () => {
     const rules = entityIr(`${T}  invariant: status != resolved or resolution != null\n    code: needs_resolution\n  invariant: status = open or n > 0\n${PERMIT}`, "Ticket").rules!;
     expect(rules.invariants).toEqual([
       {
-        name: "needs_resolution", code: "needs_resolution", message: "status != resolved or resolution != null", rowLocal: true,
+        name: "needs_resolution", code: "needs_resolution", message: "status != resolved or resolution != null", source: "status != resolved or resolution != null", rowLocal: true,
         expr: {
           kind: "or",
           operands: [
@@ -28,7 +28,7 @@ describe("check-invariants", () => {
         },
       },
       {
-        name: "inv_2", code: null, message: "status = open or n > 0", rowLocal: true,
+        name: "inv_2", code: null, message: "status = open or n > 0", source: "status = open or n > 0", rowLocal: true,
         expr: {
           kind: "or",
           operands: [
@@ -67,18 +67,38 @@ describe("check-transitions", () => {
       "entity Doc:\n  kind: enum[a,b]\n  status: enum[draft,sent,void]\n  note: text\n  transitions:\n    * -> void: role(agent)\n" +
         "    draft -> sent: role(agent) or role(boss) requires note\n    sent -> draft: auto after 3 days\n" + PERMIT,
       "Doc",
-    ).rules!.stateMachine;
-    expect(sm).toEqual({
+    ).rules!.stateMachines;
+    expect(sm).toEqual([{
       field: "status",
       transitions: [
         { from: "draft", to: "sent", roles: ["agent", "boss"], requires: ["note"], availableToApi: true, autoAfter: null },
         { from: "sent", to: "draft", roles: [], requires: [], availableToApi: false, autoAfter: "3 days" },
         { from: null, to: "void", roles: ["agent"], requires: [], availableToApi: true, autoAfter: null },
       ],
-    });
+    }]);
     expect(mine("entity Doc:\n  status: enum[draft,sent]\n  transitions:\n    draft -> sent: role(boss)\n" + PERMIT, ["DZ2008"])).toEqual([
       "DZ2008 warning 7:25 unknown role `boss` (no persona declares it)",
     ]);
+  });
+
+  test("blocks over different enum fields are separate machines; blocks over one field merge (§4.9)", () => {
+    const machines = entityIr(
+      "entity Doc:\n  stage: enum[draft, live] = draft\n  status: enum[open, closed] = open\n  transitions:\n    * -> draft: role(agent)\n    draft -> live\n" +
+        "  transitions:\n    open -> closed\n  transitions:\n    live -> draft\n" + PERMIT,
+      "Doc",
+    ).rules!.stateMachines;
+    expect(machines).toEqual([
+      {
+        field: "stage",
+        transitions: [
+          { from: "draft", to: "live", roles: [], requires: [], availableToApi: true, autoAfter: null },
+          { from: "live", to: "draft", roles: [], requires: [], availableToApi: true, autoAfter: null },
+          { from: null, to: "draft", roles: ["agent"], requires: [], availableToApi: true, autoAfter: null },
+        ],
+      },
+      { field: "status", transitions: [{ from: "open", to: "closed", roles: [], requires: [], availableToApi: true, autoAfter: null }] },
+    ]);
+    expect(entityIr("entity Doc:\n  n: int\n" + PERMIT, "Doc").rules!.stateMachines).toEqual([]);
   });
 
   test("a state that is no value of `status` is DZ4007; an unknown `requires` field DZ2003", () => {
@@ -121,6 +141,19 @@ describe("check-entity-lines, check-audit, check-events, check-tenancy", () => {
       "DZ4013 warning 12:7 required field `reason` of Paid cannot be filled from A (published at line 17); it will be null",
       "DZ2009 error 14:12 unknown topic `nowhere`",
       "DZ2009 error 18:11 unknown event `Gone`",
+    ]);
+  });
+
+  test("event field types keep their arguments as written (`decimal(10,2)`, `str(200)`, `ref Order`)", () => {
+    const spec =
+      "event_model:\n  topic t:\n    retention: 7\n  event E:\n    topic: t\n    fields:\n      amount: decimal( 10 , 2 ) required\n      note: str(200)\n" +
+      "      order: ref A required\n      n: int\nentity A:\n  x: int\n" + PERMIT;
+    expect(mine(spec, ["DZ4013"])).toEqual(["DZ4013 warning 12:14 unknown event field type `ref`"]);
+    expect(analyze(input(HEAD + spec)).ir!.rules!.eventModel.events[0]!.fields).toEqual([
+      { name: "amount", type: "decimal(10,2)", required: true },
+      { name: "note", type: "str(200)", required: false },
+      { name: "order", type: "ref A", required: true },
+      { name: "n", type: "int", required: false },
     ]);
   });
 

@@ -89,9 +89,9 @@ describe("check-access", () => {
   });
 
   test("LATER forms warn and compile to FALSE (fail closed)", () => {
-    expect(predicate("n in [1, 2]")).toEqual({ kind: "false" });
-    expect(codes(spec("n in [1, 2]")).filter((c) => c.startsWith("DZ1902"))).toEqual([
-      "DZ1902 20:11 `in` is not implemented in this version and is ignored",
+    expect(predicate("title = current_tenant")).toEqual({ kind: "false" });
+    expect(codes(spec("title = current_tenant")).filter((c) => c.startsWith("DZ3013"))).toEqual([
+      "DZ3013 20:19 `current_tenant` is not implemented in this version and is always false",
     ]);
   });
 });

@@ -146,14 +146,14 @@ describe("regeneration with a changed schema", () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr.split("\n").filter((l) => l.startsWith("error") || l.startsWith("warning"))).toEqual([
       'error[DZ5002]: destructive schema change: add column "note"."rank" (NOT NULL without a default: existing rows have no value)',
-      'error[DZ5003]: destructive schema change: change the type of "note"."pinned" from boolean to integer (needs a hand-written step)',
+      'error[DZ5003]: destructive schema change: change the type of "note"."pinned" from boolean to integer (lossy: cast with `"pinned"::integer`; a value it cannot convert fails the migration)',
     ]);
     expect(readTree(out)).toEqual(before);
 
     revise("  body: text required\n", "  text: text required\n");
     const renamed = await cli(spec, "-o", out);
     expect(renamed.stderr).toContain(
-      'warning[DZ5005]: column "note"."body" dropped and "note"."text" added with the same type text: if this is a rename, mark the field `was: body` (renames are not generated yet)\n',
+      'warning[DZ5005]: column "note"."body" dropped and "note"."text" added with the same type text: if this is a rename, mark the field `was: body`\n',
     );
     expect(renamed.exitCode).toBe(1);
     expect(readTree(out)).toEqual(before);

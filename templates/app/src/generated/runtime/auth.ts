@@ -3,7 +3,7 @@
  * Claims: `sub` = the principal's id (a uuid), `roles` = role names (array of identifiers).
  */
 import type { RequestHandler, Response } from "express";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { errors, jwtVerify, type KeyInput, SignJWT } from "jose";
 import { HttpError } from "./errors";
 
 export interface Caller {
@@ -24,6 +24,7 @@ const BEARER = /^Bearer +(\S+)$/i;
  * otherwise. A malformed header, a bad signature, an expired token or bad claims → 401.
  */
 export function authenticate(secret: Uint8Array): RequestHandler {
+  const key = verificationKey(secret);
   return async (req, res, next) => {
     const header = req.get("authorization");
     if (header === undefined) {
@@ -34,7 +35,7 @@ export function authenticate(secret: Uint8Array): RequestHandler {
     if (token === undefined) {
       throw new HttpError(401, "unauthorized", "malformed Authorization header, expected 'Bearer <token>'");
     }
-    res.locals.caller = await verify(secret, token);
+    res.locals.caller = await verify(await key, token);
     next();
   };
 }
@@ -57,10 +58,22 @@ export async function mintToken(
   return jwt.sign(secret);
 }
 
-async function verify(secret: Uint8Array, token: string): Promise<Caller> {
+/**
+ * The secret as the CryptoKey jose would import from the raw bytes on every verification (HMAC,
+ * SHA-256, verify only; jose checks a CryptoKey against the token's `alg` exactly as it checks
+ * its own), imported once: importing it per request doubled jose's CPU per verification (about
+ * 110 → 55 µs here; `npm run bench` section g). Should the import fail, jose gets the bytes as before.
+ */
+function verificationKey(secret: Uint8Array): Promise<KeyInput> {
+  return globalThis.crypto.subtle
+    .importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"])
+    .catch(() => secret);
+}
+
+async function verify(key: KeyInput, token: string): Promise<Caller> {
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, secret, { algorithms: ["HS256"], clockTolerance: 5 }));
+    ({ payload } = await jwtVerify(token, key, { algorithms: ["HS256"], clockTolerance: 5 }));
   } catch (err) {
     const message = err instanceof errors.JWTExpired ? "token expired" : "invalid token";
     throw new HttpError(401, "unauthorized", message);

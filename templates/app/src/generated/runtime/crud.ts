@@ -17,7 +17,7 @@ import { Router, type Request, type Response } from "express";
 import { sql, type Insertable, type Selectable, type Simplify, type Transaction, type Updateable } from "kysely";
 import type { DB } from "../db";
 import type { FieldIssue } from "../validation";
-import { permitDenial, scopeFor, type AccessRules, type Operation, type ScopeFilter } from "./access";
+import { permitDenial, scopeFor, type AccessRules, type Operation, type ScopeFilter, type ScopeRule } from "./access";
 import { ANONYMOUS, callerOf, type Caller } from "./auth";
 import type { Database } from "./database";
 import { HttpError } from "./errors";
@@ -30,6 +30,31 @@ export type Table = keyof DB & string;
 
 /** A row of table T, as Kysely returns it from `SELECT *`. */
 export type Row<T extends Table> = Simplify<Selectable<DB[T]>>;
+
+/**
+ * A row read for a response: the table's columns plus the entity's computed fields (DSL.md §4.8),
+ * whose values the generated `toJson` types by the field's computed type.
+ */
+export type ReadRow<T extends Table> = Row<T> & { readonly [computed: string]: unknown };
+
+/**
+ * A computed field (DSL.md §4.8): generator-compiled SQL over the row (aliased as the table), with
+ * one slot per aggregate over a child entity — `sql[0] <scope of children[0]> sql[1] …` — filled
+ * per request with the child's list scope for the caller, so aggregates only read child rows the
+ * caller may list (RLS applies as well).
+ */
+export interface ComputedSpec {
+  readonly name: string;
+  readonly sql: readonly string[];
+  readonly children: readonly ChildScope[];
+}
+
+/** An aggregate's child entity: its rules (list permit) and its list scope compiled over the subquery's alias. */
+export interface ChildScope {
+  readonly access: AccessRules;
+  /** null: the child has no `scope:` block (every row). */
+  readonly list: readonly ScopeRule[] | null;
+}
 
 /** A column of a probe's would-be row: its PostgreSQL type and the SQL default used when absent. */
 export interface ProbeColumn<T extends Table> {
@@ -65,7 +90,7 @@ export interface TransitionSpec {
   readonly available: boolean;
 }
 
-/** `transitions:` of an entity: exact edges first, then `*` edges, each in declaration order. */
+/** The `transitions:` over one state field: exact edges first, then `*` edges, each in declaration order. */
 export interface StateMachineSpec {
   readonly field: string;
   readonly column: string;
@@ -77,6 +102,8 @@ export interface EntitySpec<T extends Table, Json> {
   /** The entity's name, for messages. */
   readonly name: string;
   readonly table: T;
+  /** The partition key of a tenant-scoped table (DSL.md §7; absent otherwise). */
+  readonly tenantColumn?: string;
   readonly access: AccessRules;
   /** Every column of the table, in declaration order: the would-be row of a probe. */
   readonly columns: readonly ProbeColumn<T>[];
@@ -84,14 +111,16 @@ export interface EntitySpec<T extends Table, Json> {
   readonly constraints: Readonly<Record<string, FieldIssue>>;
   /** Invariants, in declaration order (absent: none). */
   readonly invariants?: readonly InvariantSpec[];
-  /** The state machine checked on every update that changes the state field (absent: none). */
-  readonly stateMachine?: StateMachineSpec;
+  /** One machine per state field, each checked on every update that changes its field (absent: none). */
+  readonly stateMachines?: readonly StateMachineSpec[];
   /** A POST body as insert values, or a 422; `callerId` fills references to the principal. */
   readonly validateCreate: (body: unknown, callerId: string | null) => Insertable<DB[T]>;
   /** A PATCH body as update values (only the fields present change), or a 422. */
   readonly validateUpdate: (body: unknown) => Updateable<DB[T]>;
+  /** Computed fields, in declaration order (absent: none); read-only, in every SELECT of a response. */
+  readonly computed?: readonly ComputedSpec[];
   /** The JSON body of a row. */
-  readonly toJson: (row: Row<T>) => Json;
+  readonly toJson: (row: ReadRow<T>) => Json;
 }
 
 /** Routes of one entity: list, read, create, update (PATCH) and delete. */
@@ -149,12 +178,13 @@ class EntityFlow<T extends Table, Json> {
       trx
         .selectFrom(this.table)
         .selectAll()
+        .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
         .where(inScope(scope))
         .orderBy("id")
         .limit(pageSize)
         .offset(offset)
         .$castTo<Selectable<DB[T]>>()
-        .execute(),
+        .execute() as Promise<ReadRow<T>[]>,
     );
     res.json({ data: rows.map((row) => this.spec.toJson(row)), page, page_size: pageSize });
   }
@@ -165,7 +195,7 @@ class EntityFlow<T extends Table, Json> {
     const id = parseId(rawId);
     const scope = scopeFor(this.spec.access, "read", caller);
     if (scope === null) throw this.notFound();
-    const row = await withCaller(database, caller, (trx) => this.findRow(trx, id, scope));
+    const row = await withCaller(database, caller, (trx) => this.readRow(trx, caller, id, scope));
     if (row === undefined) throw this.notFound();
     res.json(this.spec.toJson(row));
   }
@@ -241,11 +271,14 @@ class EntityFlow<T extends Table, Json> {
     if (event.eventType === `${this.spec.name}.deleted`) {
       const old = event.payload.old;
       if (old === null) return false;
-      if (scope.sql === "TRUE") return true;
+      // The old image is not a table row, so RLS's tenant fence does not see it: apply it here.
+      const tenant = this.spec.tenantColumn;
+      if (scope.sql === "TRUE" && tenant === undefined) return true;
       const table = sql.id(this.spec.table);
       const image = JSON.stringify(old);
+      const fence = tenant === undefined ? sql`TRUE` : sql`${sql.ref(`${this.spec.table}.${tenant}`)} = dazzle_tenant_id()`;
       const { rows } = await withCaller(database, caller, (trx) =>
-        sql`SELECT 1 FROM jsonb_populate_record(NULL::${table}, ${image}::jsonb) AS ${table} WHERE ${inScope(scope)}`.execute(trx),
+        sql`SELECT 1 FROM jsonb_populate_record(NULL::${table}, ${image}::jsonb) AS ${table} WHERE (${inScope(scope)}) AND ${fence}`.execute(trx),
       );
       return rows.length > 0;
     }
@@ -277,11 +310,36 @@ class EntityFlow<T extends Table, Json> {
     return (forUpdate ? query.forUpdate() : query).$castTo<Selectable<DB[T]>>().executeTakeFirst();
   }
 
+  /** The row with this id if it is in the scope, with its computed fields for this caller: what a response shows. */
+  private readRow(trx: Transaction<DB>, caller: Caller, id: string, scope: ScopeFilter): Promise<ReadRow<T> | undefined> {
+    return trx
+      .selectFrom(this.table)
+      .selectAll()
+      .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
+      .where("id", "=", id)
+      .where(inScope(scope))
+      .$castTo<Selectable<DB[T]>>()
+      .executeTakeFirst() as Promise<ReadRow<T> | undefined>;
+  }
+
+  /**
+   * `(<sql>) AS "<name>"` for each computed field (DSL.md §4.8), each aggregate's slot filled with
+   * its child's list scope for the caller: FALSE when the caller may not list the child or no
+   * scope rule matches, so an aggregate then reads no row (count 0, sum 0, avg/min/max NULL).
+   */
+  private computedColumns(caller: Caller) {
+    return (this.spec.computed ?? []).map((c) => {
+      const scopes = c.children.map((child) => childScopeSql(child, caller));
+      const text = c.sql.map((part, i) => (i === 0 ? part : scopes[i - 1] + part)).join("");
+      return sql.raw<unknown>(text).as(c.name);
+    });
+  }
+
   /** The row after a write, if the caller may read it (permit and read scope); undefined otherwise. */
-  private readBack(trx: Transaction<DB>, caller: Caller, id: string): Promise<Row<T> | undefined> {
+  private readBack(trx: Transaction<DB>, caller: Caller, id: string): Promise<ReadRow<T> | undefined> {
     const access = this.spec.access;
     const scope = permitDenial(access, "read", caller) === null ? scopeFor(access, "read", caller) : null;
-    return scope === null ? Promise.resolve(undefined) : this.findRow(trx, id, scope);
+    return scope === null ? Promise.resolve(undefined) : this.readRow(trx, caller, id, scope);
   }
 
   /**
@@ -309,7 +367,9 @@ class EntityFlow<T extends Table, Json> {
   /**
    * The invariants the database cannot check (DSL.md §4.10: time-dependent or reading other
    * rows), evaluated by PostgreSQL over the would-be row before the write. The first one that is
-   * FALSE (NULL passes) is a 422 invariant_violation.
+   * FALSE (NULL passes) is a 422 invariant_violation. One that reads other rows is a call of its
+   * SECURITY DEFINER helper `dz_inv_…(<row columns>)`: the rows it reads count even when RLS
+   * hides them from the caller, and only the boolean comes back.
    */
   private async checkInvariants(trx: Transaction<DB>, candidate: Candidate<T>): Promise<void> {
     const probed = (this.spec.invariants ?? []).filter((i) => i.probe !== undefined);
@@ -324,11 +384,14 @@ class EntityFlow<T extends Table, Json> {
    * DSL.md §4.9, update path: a change of the state field needs an edge from the old value (or
    * `*`) to the new one, exact edges first; it is allowed when some candidate's guards all pass
    * (available to the API, one of its roles, its `requires` fields non-empty on the destination
-   * row), else 422 transition_error naming the first failing guard of the first candidate.
+   * row), else 422 transition_error naming the first failing guard of the first candidate. Each
+   * machine (one per state field) is checked in declaration order; the first that refuses answers.
    */
   private checkTransition(caller: Caller, before: Row<T>, after: Candidate<T>): void {
-    const machine = this.spec.stateMachine;
-    if (machine === undefined) return;
+    for (const machine of this.spec.stateMachines ?? []) this.checkMachine(machine, caller, before, after);
+  }
+
+  private checkMachine(machine: StateMachineSpec, caller: Caller, before: Row<T>, after: Candidate<T>): void {
     const from = (before as Record<string, unknown>)[machine.column] as string | null;
     const to = (after as Record<string, unknown>)[machine.column] as string | null;
     if (from === to) return;
@@ -431,6 +494,13 @@ function transitionFailure(
     }
   }
   return null;
+}
+
+/** The list scope of an aggregate's child for the caller (its list permit first), as SQL over the subquery's alias. */
+function childScopeSql(child: ChildScope, caller: Caller): string {
+  if (permitDenial(child.access, "list", caller) !== null) return "FALSE";
+  const scope = scopeFor({ ...child.access, scope: child.list === null ? null : { list: child.list } }, "list", caller);
+  return scope === null ? "FALSE" : scope.sql;
 }
 
 /** A scope filter as a WHERE condition: generator-compiled SQL, never request data. */

@@ -48,7 +48,7 @@ export function errorHandler(): ErrorRequestHandler {
     // A streaming response (SSE) that already sent headers cannot carry a JSON body.
     if (res.headersSent) return next(err);
     const error = toHttpError(err);
-    if (error.type === "internal") console.error(`${req.method} ${req.originalUrl} failed:`, err);
+    if (error.type === "internal") console.error(`${req.method} ${req.originalUrl} failed:`, loggable(err));
     sendError(res, error);
   };
 }
@@ -58,6 +58,21 @@ export function notFoundHandler(): RequestHandler {
   return (req, res) => {
     sendError(res, new HttpError(404, "not_found", `no route for ${req.method} ${req.path}`));
   };
+}
+
+/**
+ * What the log of a 500 prints. A PostgreSQL error is cut down to its SQLSTATE, message and
+ * object names: its `detail`, `where` and `hint` can quote row values ("Failing row contains
+ * (…)"), `sensitive` ones included, which never reach a log (DSL.md §4.4).
+ */
+function loggable(err: unknown): unknown {
+  const code = field(err, "code");
+  if (typeof code !== "string" || field(err, "severity") === undefined) return err;
+  const names = ["table", "column", "constraint"].flatMap((n) => {
+    const value = field(err, n);
+    return typeof value === "string" ? [`${n} ${value}`] : [];
+  });
+  return `PostgreSQL error ${code}: ${String(field(err, "message"))}${names.length > 0 ? ` (${names.join(", ")})` : ""}`;
 }
 
 function sendError(res: Response, error: HttpError): void {

@@ -1,0 +1,40 @@
+/**
+ * emit/sql/emit-events.ts: `sensitive` columns (DSL.md §4.4, §8.2) reach the event trigger as
+ * arguments after the entity name, and the trigger function overwrites them with "[redacted]"
+ * after computing `changed`. (The payloads a real PostgreSQL writes are checked exactly in
+ * e2e/sensitive-events.test.ts.)
+ */
+import { analyze } from "../../compile";
+import { makeSourceFile } from "../../diagnostics/span";
+import { emitEvents } from "../../emit/sql/emit-events";
+
+function events(body: string): string {
+  const text = `app t "T"\nentity Account:\n${body}  permit:\n    list: authenticated\nentity Plain:\n  n: int\n  permit:\n    list: authenticated\n`;
+  const result = analyze({ files: [makeSourceFile("t.dz", text)], rootModule: null, fallbackName: "t", specName: "t.dz" });
+  if (!result.ir) throw new Error(result.diagnostics.map((d) => `${d.code} ${d.message}`).join("\n"));
+  return emitEvents(result.ir.entities);
+}
+
+test("each entity's trigger passes its sensitive columns (both money columns) after its name", () => {
+  const sql = events("  ssn: str(11) sensitive\n  name: text\n  salary: money sensitive\n");
+  expect(sql.split("\n").filter((l) => l.includes("EXECUTE FUNCTION"))).toEqual([
+    `  FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Account', 'ssn', 'salary_minor', 'salary_currency');`,
+    `  FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Plain');`,
+  ]);
+});
+
+test("the function redacts after computing `changed`, in `new` and `old`, only when columns were passed", () => {
+  const sql = events("  ssn: text sensitive\n");
+  const changed = sql.indexOf("INTO v_changed");
+  const redact = sql.indexOf(
+    `  IF TG_NARGS > 1 THEN\n` +
+      `    SELECT jsonb_object_agg(c, '"[redacted]"'::jsonb) INTO v_redacted FROM unnest(TG_ARGV[1:TG_NARGS - 1]) AS c;\n` +
+      `    v_new := v_new || v_redacted;\n` +
+      `    v_old := v_old || v_redacted;\n` +
+      `  END IF;\n`,
+  );
+  expect([changed > 0, redact > changed, redact < sql.indexOf(`INSERT INTO "_dazzle_events"`)]).toEqual([true, true, true]);
+  expect(sql).toContain(
+    `CASE WHEN e."event_type" LIKE '%.deleted' THEN (SELECT jsonb_object_agg(o.key, o.value) FROM jsonb_each(e."payload" -> 'old') AS o WHERE o.value <> '"[redacted]"'::jsonb) END`,
+  );
+});
