@@ -320,6 +320,8 @@ export interface EntityRulesIR {
   readonly publishes: readonly PublishIR[];
   /** `archetype:` value, if any (`tenant` is the tenant root, §7). */
   readonly archetype: string | null;
+  /** Entity-level LATER blocks (`temporal:`, `seed:`, …) as written; absent when there are none. */
+  readonly later?: readonly LaterBlockIR[];
 }
 
 export interface IndexIR {
@@ -450,6 +452,8 @@ export interface AppRulesIR {
   readonly eventModel: EventModelIR;
   /** Sorted by entity name. */
   readonly fieldHistory: readonly FieldHistoryIR[];
+  /** Top-level LATER statements (`subscribe`, `job`, `grant_schema`, …) as written; absent when there are none. */
+  readonly later?: readonly LaterBlockIR[];
 }
 
 // ── Computed fields (DSL.md §4.8) ─────────────────────────────────────────────────────────────
@@ -481,4 +485,26 @@ export interface AggregateIR {
   readonly table: string;
   readonly fk: string;
   readonly column: string | null;
+}
+
+/**
+ * A LATER construct kept in the IR (DSL.md §3.1) as its block tree: not generated in v1 (DZ1902),
+ * carried so later versions and `--emit ir` consumers need not re-parse the spec.
+ */
+export interface LaterBlockIR {
+  /** The keyword: `subscribe`, `job`, `temporal`, … */
+  readonly construct: string;
+  /** The header's name for top-level statements (`subscribe orders as billing` → `orders`); null otherwise. */
+  readonly name: string | null;
+  /** The header after the keyword, as written. */
+  readonly header: string;
+  /** `file:line` of the keyword (the IR carries no spans; this is for messages). */
+  readonly location: string;
+  readonly lines: readonly LaterLineIR[];
+}
+
+export interface LaterLineIR {
+  /** The line as written, without indentation. */
+  readonly text: string;
+  readonly children: readonly LaterLineIR[];
 }

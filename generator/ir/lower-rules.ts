@@ -7,6 +7,7 @@ import { TENANCY_MODES } from "../semantic/check-tenancy";
 import { eventFieldType, eventFields, isRequired } from "../semantic/check-events";
 import type { CheckedProgram, EntityInfo } from "../semantic/program";
 import type { RetentionValue } from "../syntax/ast";
+import { lowerLaterEntityBlocks, lowerLaterStatements } from "./lower-later";
 import {
   OPERATIONS,
   type AppRulesIR,
@@ -99,12 +100,15 @@ export function lowerEntityRules(entity: EntityInfo, program: CheckedProgram): E
     field,
     transitions: [...all.filter((e) => e.from !== null), ...all.filter((e) => e.from === null)],
   }));
-  return { indexes, invariants, stateMachines, auditOperations, publishes, archetype };
+  const later = lowerLaterEntityBlocks(program, entity);
+  return { indexes, invariants, stateMachines, auditOperations, publishes, archetype, ...(later.length > 0 ? { later } : {}) };
 }
 
 export function lowerAppRules(program: CheckedProgram): AppRulesIR {
   const { tenancy, events, fieldHistory } = program.rules;
+  const later = lowerLaterStatements(program);
   return {
+    ...(later.length > 0 ? { later } : {}),
     tenancy: tenancy.decl === null ? null : lowerTenancy(program),
     eventModel: {
       topics: events.topics.map((t) => {
