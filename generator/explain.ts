@@ -10,6 +10,7 @@
  *
  * `--as anonymous` (or no role at all, `--as ''`) explains a caller without a token.
  */
+import { permits } from "./ir/permits";
 import { analyze } from "./compile";
 import { hasErrors } from "./diagnostics/diagnostic";
 import { renderDiagnostics } from "./diagnostics/render";
@@ -58,27 +59,6 @@ export function permitText(e: PermitExpr): string {
   }
 }
 
-function holds(e: PermitExpr, roles: readonly string[], authenticated: boolean): boolean {
-  switch (e.kind) {
-    case "role":
-      return roles.includes(e.role);
-    case "authenticated":
-      return authenticated;
-    case "anyone":
-      return true;
-    case "never":
-      return false;
-    case "and":
-      return e.children.every((c) => holds(c, roles, authenticated));
-    case "or":
-      return e.children.some((c) => holds(c, roles, authenticated));
-    case "not":
-      return !holds(e.child, roles, authenticated);
-    default:
-      return assertNever(e);
-  }
-}
-
 function helpersOf(p: Predicate, out: Map<string, ScopeHelper>): void {
   for (const leaf of predicateLeaves(p)) {
     const h = leaf.kind === "path" ? pathHelper(leaf) : leaf.kind === "exists" ? viaHelper(leaf) : null;
@@ -119,8 +99,8 @@ export function explain(app: AppIR, entityName: string, op: Operation, roles: re
   out.push(`  ${entity.name}.${op}.forbid: ${forbid[op].kind === "never" ? "(none)" : permitText(forbid[op])}`);
   let decision: string;
   if (anonymous && !allowsAnonymous(permit[op])) decision = "401 unauthorized (no anonymous permit rule)";
-  else if (holds(forbid[op], roles, !anonymous)) decision = `403 forbidden (${entity.name}.${op}.forbid matches)`;
-  else if (!holds(permit[op], roles, !anonymous)) decision = `403 forbidden (${entity.name}.${op}.permit does not match)`;
+  else if (permits(forbid[op], roles, !anonymous)) decision = `403 forbidden (${entity.name}.${op}.forbid matches)`;
+  else if (!permits(permit[op], roles, !anonymous)) decision = `403 forbidden (${entity.name}.${op}.permit does not match)`;
   else decision = "permitted";
   out.push(`  decision: ${decision}`, "");
 

@@ -34,8 +34,9 @@
 import { createHash } from "node:crypto";
 import type { EntityIR, InvariantIR } from "../../ir/ir";
 import { compileInvariantFunction } from "./compile-expression";
-import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
-import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
+import { definerFunction } from "./definer-function";
+import { DEFINER_ROLE } from "./emit-roles";
+import { quoteIdent } from "./quote";
 import type { TenantFence } from "./scope-helper";
 import { sqlSection } from "./sql-section";
 
@@ -111,15 +112,5 @@ export function emitInvariantHelpers(entities: readonly EntityIR[]): string | nu
 }
 
 function helperDefinition(h: InvariantHelper): string {
-  const fn = `${quoteIdent(h.name)}${h.signature}`;
-  return [
-    `CREATE OR REPLACE FUNCTION ${fn} RETURNS boolean`,
-    "  LANGUAGE sql STABLE SECURITY DEFINER",
-    "  SET search_path = public, pg_temp",
-    `  AS ${dollarQuote(` ${h.body} `)};`,
-    `ALTER FUNCTION ${fn} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
-    `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;`,
-    `GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(APP_ROLE)};`,
-    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`dazzle-gen invariant helper: ${h.comment}`)};`,
-  ].join("\n");
+  return definerFunction({ ...h, returns: "boolean", comment: `dazzle-gen invariant helper: ${h.comment}` });
 }

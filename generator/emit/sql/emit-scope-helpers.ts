@@ -22,10 +22,11 @@
  * (`AND t1."tenant_id" = dazzle_tenant_id()`, DSL.md §6.10).
  */
 import type { EntityIR } from "../../ir/ir";
-import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
+import { definerFunction } from "./definer-function";
+import { DEFINER_ROLE } from "./emit-roles";
 import { tenantKeyed } from "./emit-tables";
 import { objectName } from "./object-name";
-import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
+import { quoteIdent } from "./quote";
 import { pathHelper, viaHelper, type ScopeHelper, type TenantFence } from "./scope-helper";
 import { sqlSection } from "./sql-section";
 import { predicateLeaves } from "../../ir/predicate-leaves";
@@ -62,17 +63,7 @@ export function emitScopeHelpers(entities: readonly EntityIR[]): string | null {
 }
 
 function helperDefinition(h: ScopeHelper): string {
-  const fn = `${quoteIdent(h.name)}${h.signature}`;
-  return [
-    `CREATE OR REPLACE FUNCTION ${quoteIdent(h.name)}${h.signature} RETURNS ${h.returns}`,
-    "  LANGUAGE sql STABLE SECURITY DEFINER",
-    "  SET search_path = public, pg_temp",
-    `  AS ${dollarQuote(` ${h.body} `)};`,
-    `ALTER FUNCTION ${fn} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
-    `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;`,
-    `GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(APP_ROLE)};`,
-    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`dazzle-gen scope helper: ${h.comment}`)};`,
-  ].join("\n");
+  return definerFunction({ ...h, comment: `dazzle-gen scope helper: ${h.comment}` });
 }
 
 /**

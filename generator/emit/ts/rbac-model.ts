@@ -12,6 +12,7 @@
  * `ref` columns, every enum value, both booleans, NULL for optional columns — so each rule has
  * rows inside and outside its scope. Rows that would break a unique constraint are dropped.
  */
+import { permits } from "../../ir/permits";
 import { OPERATIONS, type AppIR, type ComparisonOp, type ColumnTest, type EntityIR, type ExistsCheck, type ExprIR, type FieldIR, type LiteralValue, type Operation, type PathCheck, type PermitExpr, type Predicate, type RelativeDate } from "../../ir/ir";
 import { assertNever } from "../sql/predicate";
 import { allowsAnonymous } from "./emit-access";
@@ -483,24 +484,7 @@ export class Evaluator {
   }
 
   permit(e: PermitExpr, caller: RbacCaller): boolean {
-    switch (e.kind) {
-      case "role":
-        return (caller.roles ?? []).includes(e.role);
-      case "authenticated":
-        return caller.userId !== null;
-      case "anyone":
-        return true;
-      case "never":
-        return false;
-      case "and":
-        return e.children.every((c) => this.permit(c, caller));
-      case "or":
-        return e.children.some((c) => this.permit(c, caller));
-      case "not":
-        return !this.permit(e.child, caller);
-      default:
-        return assertNever(e);
-    }
+    return permits(e, caller.roles ?? [], caller.userId !== null);
   }
 
   private pathIds(p: PathCheck, test: ColumnTest): Set<Value> {

@@ -4,6 +4,7 @@
  */
 import type { Operation, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
 import { assumeRole, compilePolicyBody, type OperationAccess } from "../../emit/sql/policy-body";
+import { permits } from "../../ir/permits";
 
 const role = (r: string): PermitExpr => ({ kind: "role", role: r });
 const anyOf = (...roles: string[]): PermitExpr => ({ kind: "or", children: roles.map(role) });
@@ -87,26 +88,6 @@ describe("compilePolicyBody", () => {
 });
 
 describe("normalising keeps the truth table", () => {
-  /** Evaluates a permit expression for a role set (authenticated = has a user id). */
-  const permits = (e: PermitExpr, roles: ReadonlySet<string>, authenticated: boolean): boolean => {
-    switch (e.kind) {
-      case "role":
-        return roles.has(e.role);
-      case "authenticated":
-        return authenticated;
-      case "anyone":
-        return true;
-      case "never":
-        return false;
-      case "and":
-        return e.children.every((c) => permits(c, roles, authenticated));
-      case "or":
-        return e.children.some((c) => permits(c, roles, authenticated));
-      case "not":
-        return !permits(e.child, roles, authenticated);
-    }
-  };
-
   test("assumeRole is the cofactor e[r := true] on every role set", () => {
     const exprs: PermitExpr[] = [
       anyOf("a", "b"),
@@ -120,7 +101,7 @@ describe("normalising keeps the truth table", () => {
       for (let mask = 0; mask < 1 << universe.length; mask++) {
         const roles = new Set(universe.filter((_, i) => mask & (1 << i)));
         for (const auth of [false, true]) {
-          expect(permits(assumeRole(e, "a"), roles, auth)).toBe(permits(e, new Set([...roles, "a"]), auth));
+          expect(permits(assumeRole(e, "a"), [...roles], auth)).toBe(permits(e, [...roles, "a"], auth));
           checked++;
         }
       }

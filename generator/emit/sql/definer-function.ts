@@ -1,0 +1,32 @@
+/**
+ * A `SECURITY DEFINER` SQL function as every generated helper is declared (DSL.md §6.10): STABLE,
+ * `search_path` pinned, owned by `dazzle_definer` (which holds SELECT on exactly the tables the
+ * helpers read), EXECUTE revoked from PUBLIC and granted to `dazzle_app` only, and a COMMENT
+ * saying what it is for. `CREATE OR REPLACE` keeps re-applying the statement idempotent.
+ */
+import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
+import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
+
+export interface DefinerFunction {
+  readonly name: string;
+  /** `(uuid, text)`: the parameter types, parenthesised. */
+  readonly signature: string;
+  readonly returns: string;
+  /** The SQL body (one statement). */
+  readonly body: string;
+  readonly comment: string;
+}
+
+export function definerFunction(f: DefinerFunction): string {
+  const fn = `${quoteIdent(f.name)}${f.signature}`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${fn} RETURNS ${f.returns}`,
+    "  LANGUAGE sql STABLE SECURITY DEFINER",
+    "  SET search_path = public, pg_temp",
+    `  AS ${dollarQuote(` ${f.body} `)};`,
+    `ALTER FUNCTION ${fn} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
+    `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;`,
+    `GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(APP_ROLE)};`,
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(f.comment)};`,
+  ].join("\n");
+}
