@@ -1,7 +1,7 @@
 /**
  * The whole pipeline, in order (DESIGN.md §1):
  *
- *   parse (+ unsupported constructs) → link (merge modules, resolve entities, principal)
+ *   parse (+ unsupported constructs) → link (merge modules, resolve entities, tenancy, principal)
  *         → check (access, entity lines, invariants, transitions, tenancy, events, audit, personas,
  *                  modules, relations; access lints)
  *         → lower → emit (project, sql, ts) → [write, in cli.ts]
@@ -28,6 +28,7 @@ import { checkRelations } from "./semantic/check-relations";
 import { checkTenancy } from "./semantic/check-tenancy";
 import { checkTransitions } from "./semantic/check-transitions";
 import { lintAccess } from "./semantic/lint-access";
+import { linkTenancy } from "./semantic/link-tenancy";
 import { mergeModules } from "./semantic/merge-modules";
 import type { CheckedProgram, GeneratorOptions, LinkedProgram, ParsedProject } from "./semantic/program";
 import { resolveEntities } from "./semantic/resolve-entities";
@@ -63,7 +64,8 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
   const project: ParsedProject = { files: ast, sources, rootModule: input.rootModule, fallbackName: input.fallbackName };
   const merged = mergeModules(project);
   const entities = resolveEntities(merged.value.entities);
-  const principal = resolvePrincipal(entities.value, options);
+  const tenancyLink = linkTenancy(project, entities.value); // injects the partition key before the checks (DSL.md §7)
+  const principal = resolvePrincipal(tenancyLink.entities, options, tenancyLink.tenancy);
   diagnostics.push(...merged.diagnostics, ...entities.diagnostics, ...principal.diagnostics);
   if (hasErrors(diagnostics)) return done(ast, null);
 
@@ -75,11 +77,12 @@ export function analyze(input: ProjectInput, options: GeneratorOptions = {}): Fr
   const linked: LinkedProgram = {
     project,
     app: merged.value.app,
-    entities: entities.value,
-    entitiesByName: new Map(entities.value.map((e) => [e.name, e])),
+    entities: tenancyLink.entities,
+    entitiesByName: new Map(tenancyLink.entities.map((e) => [e.name, e])),
     personas: [...personas].sort((a, b) => (a.id < b.id ? -1 : 1)),
     principal: principal.value,
     declaredRoles: new Set(personas.map((p) => p.role)),
+    tenancy: tenancyLink.tenancy,
   };
 
   // ── check ──

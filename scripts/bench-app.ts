@@ -9,9 +9,9 @@
  *      size (pg's default, 10):
  *        A "bare": one SELECT with the scope in its WHERE (the principal's team by subquery), as
  *          the superuser, no RLS — the floor of Node + pg here; target app ≥ 0.5× A;
- *        B "rls": the app's own transaction, statement by statement — BEGIN, the generated
- *          CONTEXT_SQL (role switch + settings), PRINCIPAL_SQL, the SELECT the app sends, COMMIT;
- *          target app ≥ 0.8× B.
+ *        B "rls": the app's own transaction, statement by statement — the generated BEGIN_SQL
+ *          (BEGIN + role switch, one message), CALLER_SQL (settings + principal), the SELECT the
+ *          app sends, COMMIT; target app ≥ 0.8× B.
  *      Every server runs in its own process (the app in production mode, the baselines as
  *      `tsx scripts/bench-app.ts baseline <bare|rls>` in the app folder, so they load the app's
  *      pg and jose); the load generator runs here. Runs alternate A, app, B with the order
@@ -19,7 +19,7 @@
  *      response must be 200 with exactly the body A answers (checked byte for byte once before
  *      the runs, then status + 20 rows on every response).
  *   h. Events: commit → SSE delivery latency at 500 writes/s. A writer commits task inserts as
- *      `dazzle_app` with a member's context (BEGIN, the generated CONTEXT_SQL + PRINCIPAL_SQL,
+ *      `dazzle_app` with a member's context (the generated BEGIN_SQL + CALLER_SQL,
  *      INSERT, COMMIT as one multi-statement query, one round trip) straight through SQL rather
  *      than POST: the write rate then does not depend on the app under test (a POST is a probe,
  *      an insert and a read-back, competing with the event pipeline for the app's CPU and pool),
@@ -27,7 +27,7 @@
  *      (`GET /api/events` as that member) stamps each event on arrival; p50/p95/p99 over the
  *      events committed after a 1 s warm-up (≥ 2,000). The row reports the write rate achieved;
  *      a second row repeats the run at 100 writes/s (not judged) to tell a saturated pipeline
- *      from a slow one.
+ *      from a slow one. `DAZZLE_BENCH_ONLY_APP=1 DAZZLE_BENCH_ONLY_EVENTS=1 npm run bench` runs h alone.
  *
  * `DAZZLE_BENCH_APP_PROFILE=<dir>` starts the app with `--cpu-prof --cpu-prof-dir=<dir>` (the
  * profile shows where the app's CPU per request goes beyond B's). The building blocks are exported
@@ -121,8 +121,8 @@ function appModule<T>(appDir: string, file: string): T {
 }
 
 interface GeneratedContext {
-  readonly CONTEXT_SQL: string;
-  readonly PRINCIPAL_SQL: string | null;
+  readonly BEGIN_SQL: string;
+  readonly CALLER_SQL: string;
 }
 
 /**
@@ -165,7 +165,7 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
   const appRequire = createRequire(path.join(appDir, "package.json"));
   const pg = appRequire("pg") as typeof import("pg");
   const jose = appRequire("jose") as Jose;
-  const { CONTEXT_SQL, PRINCIPAL_SQL } = appModule<GeneratedContext>(appDir, "./src/generated/context.ts");
+  const { BEGIN_SQL, CALLER_SQL } = appModule<GeneratedContext>(appDir, "./src/generated/context.ts");
   const { ACCESS } = appModule<{ ACCESS: { scope: { list: { roles: string[] | "*"; sql: string }[] } } }>(appDir, "./src/generated/task/access.ts");
   const memberScope = ACCESS.scope.list.find((r) => r.roles !== "*" && r.roles.includes("member"))!.sql;
   const secret = new TextEncoder().encode(process.env.DAZZLE_JWT_SECRET!);
@@ -185,9 +185,8 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
     if (kind === "bare") return (await pool.query(BARE_SELECT, [userId, limit, offset])).rows;
     const client = await pool.connect();
     try {
-      await client.query("begin");
-      await client.query(CONTEXT_SQL, [userId, roles.join(",")]);
-      if (PRINCIPAL_SQL !== null) await client.query(PRINCIPAL_SQL);
+      await client.query(BEGIN_SQL);
+      await client.query(CALLER_SQL, [userId, roles.join(",")]);
       const { rows } = await client.query(APP_SELECT, [limit, offset]);
       await client.query("commit");
       return rows;
@@ -416,7 +415,7 @@ function openStamper(baseUrl: string, token: string): Promise<{ arrivals: Map<st
  * `judged`; otherwise a diagnostic row: at a rate the pipeline keeps up with, its own latency).
  */
 export async function benchEvents(rows: string[][], b: Bench, app: StartedApp, token: string, rate: number, judged: boolean): Promise<void> {
-  const { CONTEXT_SQL, PRINCIPAL_SQL } = appModule<GeneratedContext>(b.appDir, "./src/generated/context.ts");
+  const { BEGIN_SQL, CALLER_SQL } = appModule<GeneratedContext>(b.appDir, "./src/generated/context.ts");
   const project = (await withPool(b.dbUrl, 1, (p) => p.query<{ id: string }>('SELECT "id" FROM "project" ORDER BY "id" LIMIT 1'))).rows[0]!.id;
   const stream = await openStamper(app.baseUrl, token);
   const commits = new Map<string, number>();
@@ -425,11 +424,11 @@ export async function benchEvents(rows: string[][], b: Bench, app: StartedApp, t
     // One round trip per write (a multi-statement simple query), so the writer keeps its pace on
     // a loaded machine; the values are the bench's own uuids and constants, quoted by pg.
     const quote = escapeLiteral;
-    const context = CONTEXT_SQL.replace("$1", quote(MEMBER_ID)).replace("$2", quote("member"));
+    const context = CALLER_SQL.replace("$1", quote(MEMBER_ID)).replace("$2", quote("member"));
     const insert = async () => {
       const id = randomUUID();
       await pool.query(
-        `BEGIN; ${context}; ${PRINCIPAL_SQL ?? "SELECT 1"};
+        `${BEGIN_SQL}; ${context};
          INSERT INTO "task" ("id", "title", "project", "team") VALUES (${quote(id)}, 'bench event', ${quote(project)}, ${quote(MEMBER_TEAM)});
          COMMIT`,
       );
@@ -509,7 +508,9 @@ export async function benchApp(rows: string[][]): Promise<void> {
     }
     app = await startGeneratedApp(bench);
     const token = signToken(MEMBER_ID, ["member"], { secret: TEST_JWT_SECRET });
-    await benchHttp(rows, bench, app, token);
+    // DAZZLE_BENCH_ONLY_EVENTS=1: section h alone (the events pipeline), e.g. to compare before/after.
+    if (process.env.DAZZLE_BENCH_ONLY_EVENTS === "1") rows.push(["g", "skipped: DAZZLE_BENCH_ONLY_EVENTS=1", "", "", "", ""]);
+    else await benchHttp(rows, bench, app, token);
     await benchEvents(rows, bench, app, token, EVENT_RATE, true);
     await benchEvents(rows, bench, app, token, EVENT_RATE_LOW, false);
     rows.push(["g,h", `  (fixtures/e2e-teams, ${SIZES.tasks / 1000}k tasks; load average ${loadBefore.toFixed(1)} → ${os.loadavg()[0]!.toFixed(1)}; g+h total ${((performance.now() - started) / 1000).toFixed(1)} s)`, "", "", "", ""]);

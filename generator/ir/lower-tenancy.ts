@@ -10,51 +10,37 @@
  * - the principal records which of its columns holds the caller's tenant, and
  *   `current_user.<pk>` attributes are marked to read `dazzle.tenant_id`.
  *
- * Position: right after `id`, so the key leads every tenant-scoped table like it leads its
- * constraints and indexes. A declared key keeps the author's position.
- *
- * Exclusions (§7): the root; `entities_excluded`; archetype `user`, `settings`,
- * `tenant_settings`; `domain: platform`; a `user_membership` that already holds a ref to the
- * root. Without active tenancy the IR is returned unchanged.
+ * Which entities are tenant-scoped, and the injected key's place (right after `id`, so the key
+ * leads every tenant-scoped table like it leads its constraints and indexes), were decided at
+ * link time (semantic/link-tenancy.ts, the one place that applies the §7 exclusions), so the
+ * checks could see the key; here an injected key (`FieldInfo.injected`) is rebuilt as the bare
+ * server-managed ref, and a declared one keeps the author's position and modifiers. Without
+ * active tenancy the IR is returned unchanged.
  */
 import type { CheckedProgram } from "../semantic/program";
-import type { AppIR, EntityIR, FieldIR, PrincipalIR, TenancyIR } from "./ir";
-
-const UNSCOPED_ARCHETYPES: ReadonlySet<string> = new Set(["user", "settings", "tenant_settings"]);
+import type { AppIR, EntityIR, FieldIR, PrincipalIR } from "./ir";
 
 export function applyTenancy(app: AppIR, program: CheckedProgram): AppIR {
   const tenancy = app.rules?.tenancy;
   if (!tenancy?.active || tenancy.root === null) return app;
+  const link = program.tenancy;
+  if (!link) throw new Error("DZ9001: active tenancy without a link-time tenancy decision");
   const root = app.entities.find((e) => e.name === tenancy.root);
   if (root === undefined) throw new Error(`DZ9001: tenant root ${tenancy.root} has no table`);
-  const entities = app.entities.map((e) => (isTenantScoped(e, tenancy, root, program) ? scoped(e, tenancy.partitionKey, root) : e));
+  const entities = app.entities.map((e) => (link.scoped.has(e.name) ? scoped(e, tenancy.partitionKey, root, isInjected(e.name, tenancy.partitionKey, program)) : e));
   return { ...app, entities, principal: principalTenant(app.principal, entities, tenancy.partitionKey, root) };
 }
 
-/** Whether the entity holds the partition key after injection (§7). */
-function isTenantScoped(e: EntityIR, tenancy: TenancyIR, root: EntityIR, program: CheckedProgram): boolean {
-  if (e.name === root.name) return false;
-  if (e.fields.some((f) => f.name === tenancy.partitionKey)) return true; // declared: ref <Root>, checked
-  if (tenancy.excluded.includes(e.name)) return false;
-  const archetype = e.rules?.archetype ?? null;
-  if (archetype !== null && UNSCOPED_ARCHETYPES.has(archetype)) return false;
-  if (archetype === "user_membership" && e.fields.some((f) => f.type.kind === "ref" && f.type.entity === root.name)) return false;
-  return !isPlatformDomain(e.name, program);
-}
-
-function isPlatformDomain(entity: string, program: CheckedProgram): boolean {
-  const info = program.entitiesByName.get(entity);
-  return info?.decl.members.some((m) => m.kind === "metadata" && m.key.name === "domain" && m.value.trim() === "platform") ?? false;
+function isInjected(entity: string, key: string, program: CheckedProgram): boolean {
+  return program.entitiesByName.get(entity)?.fieldsByName.get(key)?.injected === true;
 }
 
 /** The entity with its (injected or declared) partition key server-managed, marked tenant-scoped. */
-function scoped(e: EntityIR, key: string, root: EntityIR): EntityIR {
-  const declared = e.fields.find((f) => f.name === key);
-  const field = partitionKeyField(key, root, declared);
-  const fields = declared !== undefined
-    ? e.fields.map((f) => (f === declared ? field : f))
-    : [...e.fields.filter((f) => f.column === "id"), field, ...e.fields.filter((f) => f.column !== "id")];
-  return { ...e, fields, tenant: { column: field.column, rootTable: root.table } };
+function scoped(e: EntityIR, key: string, root: EntityIR, injected: boolean): EntityIR {
+  const lowered = e.fields.find((f) => f.name === key);
+  if (lowered === undefined) throw new Error(`DZ9001: tenant-scoped ${e.name} has no partition key ${key}`);
+  const field = partitionKeyField(key, root, injected ? undefined : lowered);
+  return { ...e, fields: e.fields.map((f) => (f === lowered ? field : f)), tenant: { column: field.column, rootTable: root.table } };
 }
 
 function partitionKeyField(key: string, root: EntityIR, declared: FieldIR | undefined): FieldIR {

@@ -243,7 +243,7 @@ function principalAttributes(entities: readonly EntityIR[], program: CheckedProg
   attrs.delete("id"); // `current_user` itself is dazzle_user_id(), not an attribute setting
   const principal = program.principal.entity;
   return [...attrs].sort().map((name) => {
-    const field = principal?.fieldsByName.get(name);
+    const field = principal ? principal.fieldsByName.get(name) : program.principal.appUserFields?.get(name); // app_user: its partition key (§7)
     if (!field) throw new Error(`DZ9001: current_user.${name} survived checking without a principal field`);
     return { name, column: field.name, sqlType: columnType(field.type) };
   });

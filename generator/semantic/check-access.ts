@@ -566,9 +566,10 @@ function resolveValue(
       return { kind: "userAttr", column: field.name, op, attr: "id" };
     }
     const principalEntity = principal.entity;
-    const target = principalEntity?.fieldsByName.get(attr.name);
-    if (!principalEntity || !target) {
-      const candidates = principalEntity ? principalEntity.fieldsByName.keys() : ["id", "email"];
+    // No principal entity: the generated app_user's readable fields (its partition key under tenancy, §7).
+    const target = principalEntity ? principalEntity.fieldsByName.get(attr.name) : principal.appUserFields?.get(attr.name);
+    if (!target) {
+      const candidates = principalEntity ? principalEntity.fieldsByName.keys() : ["id", "email", ...(principal.appUserFields?.keys() ?? [])];
       return fail(unknownUserAttribute(attr.span, attr.name, principalEntity?.name ?? "the generated app_user", closest(attr.name, candidates)));
     }
     if (groupOf(target.type) !== group) return mismatch(`\`current_user.${attr.name}\` (a ${target.type.kind})`);

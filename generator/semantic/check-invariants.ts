@@ -331,7 +331,7 @@ export class ExprChecker {
     const [head, fieldName, ...rest] = arg!.segments;
     const child = this.program.entitiesByName.get(head!.name);
     if (!child) return this.fail(unknownEntity(head!.span, head!.name, closest(head!.name, this.program.entitiesByName.keys())));
-    const refs = child.fields.filter((f) => f.type.kind === "ref" && f.type.entity === this.entity.name);
+    const refs = child.fields.filter((f) => f.type.kind === "ref" && f.type.entity === this.entity.name && !f.injected); // not the injected partition key (§7)
     if (refs.length === 0) {
       const suggested = this.entity.name.charAt(0).toLowerCase() + this.entity.name.slice(1);
       return this.fail(noChildFk(head!.span, `${fn}(${child.name})`, child.name, this.entity.name, suggested));

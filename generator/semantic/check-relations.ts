@@ -87,7 +87,8 @@ export function declaresSubtype(entity: EntityInfo): boolean {
 }
 
 function refsTo(holder: EntityInfo, parent: EntityInfo): FieldInfo[] {
-  return holder.fields.filter((f) => f.type.kind === "ref" && f.type.entity === parent.name);
+  // The injected partition key (link-tenancy.ts) is not a relation FK: it must not make a `has_many` of the root ambiguous.
+  return holder.fields.filter((f) => f.type.kind === "ref" && f.type.entity === parent.name && !f.injected);
 }
 
 /** The unique ref in `holderIdent`'s entity that targets `parent`; null after a diagnostic. */

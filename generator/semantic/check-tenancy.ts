@@ -8,6 +8,7 @@ import { duplicateDeclaration, tenancyError, tenancyWithoutRoot, unknownEntity }
 import type { Diagnostic } from "../diagnostics/diagnostic";
 import type { TenancyDecl } from "../syntax/ast";
 import { closest } from "../util/names";
+import { isTenantRoot } from "./link-tenancy";
 import type { EntityInfo, LinkedProgram, PassResult } from "./program";
 
 export const TENANCY_MODES = ["single", "shared_schema", "schema_per_tenant", "database_per_tenant"] as const;
@@ -24,7 +25,7 @@ export function checkTenancy(program: LinkedProgram): PassResult<CheckedTenancy>
   for (const extra of decls.slice(1)) diagnostics.push(duplicateDeclaration(extra.keyword.span, "block", "tenancy", decls[0]!.keyword.span));
   const decl = decls[0] ?? null;
 
-  const roots = program.entities.filter((e) => e.decl.members.some((m) => m.kind === "archetypeLine" && m.name.name === "tenant"));
+  const roots = program.entities.filter(isTenantRoot);
   if (roots.length > 1) {
     diagnostics.push(tenancyError(roots[1]!.decl.name.span, `two tenant roots: ${roots[0]!.name} and ${roots[1]!.name} both declare \`archetype: tenant\``, roots[0]!.decl.name.span));
   }
@@ -50,7 +51,7 @@ export function checkTenancy(program: LinkedProgram): PassResult<CheckedTenancy>
   if (mode === "shared_schema" && root !== null) {
     for (const entity of program.entities) {
       const field = entity.fieldsByName.get(partitionKey);
-      if (entity === root || !field) continue;
+      if (entity === root || !field || field.injected) continue; // injected by link-tenancy.ts: `ref <Root>` by construction
       if (field.type.kind !== "ref" || field.type.entity !== root.name) {
         diagnostics.push(tenancyError(field.span, `the partition key \`${partitionKey}\` of ${entity.name} must be \`ref ${root.name}\``));
       }

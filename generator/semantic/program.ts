@@ -11,6 +11,7 @@ import type { CheckedEvents } from "./check-events";
 import type { CheckedInvariants } from "./check-invariants";
 import type { OnDeleteActions } from "./check-relations";
 import type { CheckedTenancy } from "./check-tenancy";
+import type { TenancyLink } from "./link-tenancy";
 
 /** The parsed project: files in project-relative path order, plus project settings. */
 export interface ParsedProject {
@@ -58,6 +59,8 @@ export interface FieldInfo {
   readonly pii: PiiInfo | null;
   /** `was: old_name`: the field's name before a rename (resolve-entities checked it). */
   readonly was?: string;
+  /** The partition key injected by active tenancy (link-tenancy.ts, DSL.md §7); relation lookups ignore it. */
+  readonly injected?: true;
 }
 
 export interface PiiInfo {
@@ -86,6 +89,11 @@ export interface Principal {
   /** null: no principal entity, a table `app_user` is generated. */
   readonly entity: EntityInfo | null;
   readonly table: string;
+  /**
+   * Without a principal entity: the generated `app_user`'s fields that `current_user.<attr>` may
+   * read besides `id` (the partition key under active tenancy, link-tenancy.ts); absent otherwise.
+   */
+  readonly appUserFields?: ReadonlyMap<string, FieldInfo>;
 }
 
 /** A scope leaf the checker resolved: the IR predicate it stands for. */
@@ -101,6 +109,8 @@ export interface LinkedProgram {
   readonly principal: Principal;
   /** Roles declared by personas. */
   readonly declaredRoles: ReadonlySet<string>;
+  /** Active tenancy and the tenant-scoped entities (link-tenancy.ts); null when inactive, absent in hand-built programs. */
+  readonly tenancy?: TenancyLink | null;
 }
 
 /** What the checks of entity rules, tenancy, events and audit learned (DSL.md §4.7–4.10, §7–§9). */

@@ -4,14 +4,16 @@
  * an `AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW` trigger passing the entity name. Each write
  * inserts `topic 'app.<Entity>'`, `event_type '<Entity>.created|updated|deleted'`, payload
  * `{"new": row|null, "old": row|null, "changed": [columns]}` and NOTIFYs `dazzle_events` with
- * only the event id (payloads over 8000 bytes would abort the write).
+ * only the event id (payloads over 8000 bytes would abort the write). On a tenant-scoped table the
+ * row's partition key is recorded as `tenant_id` (DSL.md §8), NULL elsewhere.
  *
  * ```sql
  * CREATE TRIGGER "dazzle_events" AFTER INSERT OR UPDATE OR DELETE ON "task"
- *   FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Task');
+ *   FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Task', 'tenant_id');
  * ```
  */
 import type { EntityIR } from "../../ir/ir";
+import { TENANT_SETTING } from "./emit-readers";
 import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
 import { objectName } from "./object-name";
 import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
@@ -27,7 +29,7 @@ export function emitEvents(entities: readonly EntityIR[]): string {
   const triggers = entities.map(
     (e) =>
       `CREATE TRIGGER ${quoteIdent("dazzle_events")} AFTER INSERT OR UPDATE OR DELETE ON ${quoteIdent(e.table)}\n` +
-      `  FOR EACH ROW EXECUTE FUNCTION ${fn}(${[e.name, ...sensitiveColumns(e)].map(quoteLiteral).join(", ")});`,
+      `  FOR EACH ROW EXECUTE FUNCTION ${fn}(${[e.name, e.tenant?.column ?? "", ...sensitiveColumns(e)].map(quoteLiteral).join(", ")});`,
   );
   return sqlSection("Events: every committed write leaves a row in _dazzle_events and NOTIFYs its id", [
     eventsTable(),
@@ -39,19 +41,39 @@ export function emitEvents(entities: readonly EntityIR[]): string {
 }
 
 /**
- * How the runtime's events hub reads `_dazzle_events` without any privilege of its own (the login
- * role may be a NOINHERIT authenticator, DSL.md §6.11): as `dazzle_app`, through two definer
- * functions. They return no row data except the last image of a deleted row (`old`, needed to
- * decide who may see the deletion); created/updated events are re-read through RLS instead.
+ * How the runtime reads `_dazzle_events` without any privilege of its own (the login role may be
+ * a NOINHERIT authenticator, DSL.md §6.11): as `dazzle_app`, through three definer functions.
+ *
+ * - `dazzle_read_events(after_seq, max_rows)` (catch-up, `Last-Event-ID` replay) and
+ *   `dazzle_read_events_by_id(event_ids)` (the hub's read of the ids a batch of NOTIFYs named):
+ *   seq, type, entity and row id only, by seq — no row data of any tenant. Two functions, not one
+ *   with an optional argument: a definer function's query is planned without its argument values,
+ *   and each of these must use its own index (seq; id).
+ * - `dazzle_deleted_images(entity, seqs)`: the last image of deleted rows, which is all that is
+ *   left to decide who may see a deletion — only for the deleted events of that entity among the
+ *   seqs asked for, only of the session's own tenant (`dazzle.tenant_id`, set by `withCaller`
+ *   from the caller's principal row; tenant_id NULL = a table without tenancy), and without
+ *   its redacted (sensitive) columns. The authorizer applies the caller's list scope on top, in
+ *   the same query, so what leaves the database is the seqs the caller may see.
+ * - `dazzle_events_last_seq()`: where the hub starts on its first connect.
+ *
+ * Created/updated events are re-read through RLS instead.
  */
 function eventReaders(): string {
   const events = quoteIdent(EVENTS_TABLE);
   const read = quoteIdent("dazzle_read_events");
+  const readById = quoteIdent("dazzle_read_events_by_id");
+  const images = quoteIdent("dazzle_deleted_images");
   const last = quoteIdent("dazzle_events_last_seq");
-  const returns = ["seq bigint", "event_type text", "entity text", "entity_id uuid", "old jsonb"].join(", ");
-  const readBody =
-    ` SELECT e."seq", e."event_type", e."entity", e."entity_id", CASE WHEN e."event_type" LIKE '%.deleted' THEN ${withoutRedacted(`e."payload" -> 'old'`)} END` +
-    ` FROM ${events} e WHERE e."seq" > $1 AND ($2 IS NULL OR e."id" = $2) ORDER BY e."seq" LIMIT $3 `;
+  const readReturns = ["seq bigint", "event_type text", "entity text", "entity_id uuid"].join(", ");
+  const readColumns = ` SELECT e."seq", e."event_type", e."entity", e."entity_id" FROM ${events} e`;
+  const readBody = `${readColumns} WHERE e."seq" > $1 ORDER BY e."seq" LIMIT $2 `;
+  const readByIdBody = `${readColumns} WHERE e."id" = ANY ($1) ORDER BY e."seq" `;
+  const sessionTenant = `NULLIF(current_setting(${quoteLiteral(TENANT_SETTING)}, true), '')::uuid`;
+  const imagesBody =
+    ` SELECT e."seq", ${withoutRedacted(`e."payload" -> 'old'`)} FROM ${events} e` +
+    ` WHERE e."seq" = ANY ($2) AND e."entity" = $1 AND e."event_type" = $1 || '.deleted'` +
+    ` AND (e."tenant_id" IS NULL OR e."tenant_id" = ${sessionTenant}) `;
   const definer = (signature: string, result: string, body: string) =>
     [
       `CREATE OR REPLACE FUNCTION ${signature} RETURNS ${result}`,
@@ -59,10 +81,12 @@ function eventReaders(): string {
       "  SET search_path = public, pg_temp",
       `  AS ${dollarQuote(body)};`,
     ].join("\n");
-  const signatures = [`${read}(bigint, uuid, integer)`, `${last}()`];
+  const signatures = [`${read}(bigint, integer)`, `${readById}(uuid[])`, `${images}(text, bigint[])`, `${last}()`];
   return [
     `GRANT SELECT ON ${events} TO ${quoteIdent(DEFINER_ROLE)};`,
-    definer(`${read}(after_seq bigint, event_id uuid, max_rows integer)`, `TABLE (${returns})`, readBody),
+    definer(`${read}(after_seq bigint, max_rows integer)`, `TABLE (${readReturns})`, readBody),
+    definer(`${readById}(event_ids uuid[])`, `TABLE (${readReturns})`, readByIdBody),
+    definer(`${images}(entity text, seqs bigint[])`, "TABLE (seq bigint, old jsonb)", imagesBody),
     definer(`${last}()`, "bigint", ` SELECT coalesce(max(e."seq"), 0) FROM ${events} e `),
     ...signatures.flatMap((sig) => [
       `ALTER FUNCTION ${sig} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
@@ -125,9 +149,10 @@ function eventsIndexes(): string {
 }
 
 /**
- * Generic over tables: the row is handled as jsonb and the entity name comes from TG_ARGV[0].
+ * Generic over tables: the row is handled as jsonb, the entity name comes from TG_ARGV[0] and the
+ * partition-key column of a tenant-scoped table from TG_ARGV[1] ('' on other tables: tenant_id NULL).
  * `changed` lists the columns whose value differs, sorted by name; [] for INSERT and DELETE.
- * TG_ARGV[1…] name the entity's sensitive columns: computed `changed` first (a sensitive column
+ * TG_ARGV[2…] name the entity's sensitive columns: computed `changed` first (a sensitive column
  * is listed by name when it changes), then their values in `new` and `old` — NULL included, so
  * not even whether one is set leaks — become "[redacted]".
  */
@@ -140,26 +165,29 @@ DECLARE
   v_changed jsonb := '[]';
   v_event_id uuid;
   v_redacted jsonb;
+  v_tenant uuid;
 BEGIN
   IF TG_OP <> 'DELETE' THEN v_new := to_jsonb(NEW); END IF;
   IF TG_OP <> 'INSERT' THEN v_old := to_jsonb(OLD); END IF;
+  IF TG_ARGV[1] <> '' THEN v_tenant := (coalesce(v_new, v_old) ->> TG_ARGV[1])::uuid; END IF;
   IF TG_OP = 'UPDATE' THEN
     SELECT coalesce(jsonb_agg(n.key ORDER BY n.key COLLATE "C"), '[]')
       INTO v_changed
       FROM jsonb_each(v_new) AS n
      WHERE n.value IS DISTINCT FROM v_old -> n.key;
   END IF;
-  IF TG_NARGS > 1 THEN
-    SELECT jsonb_object_agg(c, ${quoteLiteral(JSON.stringify(REDACTED))}::jsonb) INTO v_redacted FROM unnest(TG_ARGV[1:TG_NARGS - 1]) AS c;
+  IF TG_NARGS > 2 THEN
+    SELECT jsonb_object_agg(c, ${quoteLiteral(JSON.stringify(REDACTED))}::jsonb) INTO v_redacted FROM unnest(TG_ARGV[2:TG_NARGS - 1]) AS c;
     v_new := v_new || v_redacted;
     v_old := v_old || v_redacted;
   END IF;
-  INSERT INTO ${quoteIdent(EVENTS_TABLE)} ("topic", "event_type", "entity", "entity_id", "actor_id", "payload")
+  INSERT INTO ${quoteIdent(EVENTS_TABLE)} ("topic", "event_type", "entity", "entity_id", "tenant_id", "actor_id", "payload")
   VALUES (
     'app.' || v_entity,
     v_entity || CASE TG_OP WHEN 'INSERT' THEN '.created' WHEN 'UPDATE' THEN '.updated' ELSE '.deleted' END,
     v_entity,
     (coalesce(v_new, v_old) ->> 'id')::uuid,
+    v_tenant,
     ${quoteIdent("dazzle_user_id")}(),
     jsonb_build_object('new', v_new, 'old', v_old, 'changed', v_changed)
   )

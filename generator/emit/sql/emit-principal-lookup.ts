@@ -6,10 +6,11 @@
  * one table only). Only `dazzle_app` may execute it.
  *
  * It takes no argument and returns only what the context needs: the columns of the principal
- * attributes the rules use and the tenant column, of the row whose id is `dazzle.user_id` (set by
- * the statement before, runtime/transaction.ts). A `(uuid) RETURNS SETOF <table>` lookup let
- * custom SQL running as `dazzle_app` read any principal's whole row past RLS. Without attributes
- * and tenancy there is nothing to look up and no function.
+ * attributes the rules use and the tenant column, of the row whose id is `dazzle.user_id` (set
+ * by `CALLER_SQL` before it calls the lookup, generator/emit/ts/emit-context.ts). A
+ * `(uuid) RETURNS SETOF <table>` lookup let custom SQL running as `dazzle_app` read any
+ * principal's whole row past RLS. Without attributes and tenancy there is nothing to look up and
+ * no function.
  *
  * ```sql
  * CREATE OR REPLACE FUNCTION "dazzle_principal"() RETURNS TABLE ("org" uuid)

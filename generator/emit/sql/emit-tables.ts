@@ -71,9 +71,13 @@ function columnDefinition(f: FieldIR): string {
 }
 
 
-/** The columns with the partition key first on a tenant-scoped table (DSL.md §7). */
+/**
+ * The columns with the partition key first on a tenant-scoped table (DSL.md §7). A line that
+ * names the key itself (`unique tenant_id, code`) gets it once, leading: PostgreSQL rejects a
+ * column twice in a UNIQUE constraint.
+ */
 export function tenantKeyed(columns: readonly string[], tenant: string | null): string[] {
-  return tenant === null ? [...columns] : [tenant, ...columns];
+  return tenant === null ? [...columns] : [tenant, ...columns.filter((c) => c !== tenant)];
 }
 
 function fieldConstraints(table: string, f: FieldIR, tenant: string | null): string[] {

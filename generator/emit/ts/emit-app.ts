@@ -17,11 +17,10 @@ const RESERVED = new Set([
   "eventsRouter",
   "registerRoutes",
   "buildApp",
-  "authorizeEvent",
   "EVENT_AUTHORIZERS",
   "Config",
   "Database",
-  "EventAuthorizer",
+  "EventAuthorizers",
 ]);
 
 /** `import * as <alias> from "./<dir>/routes"`: `taskRoutes`, `lineItemRoutes`. */
@@ -51,7 +50,7 @@ export function emitApp(app: AppIR, ctx: EmitContext): GeneratedFile {
         { isTypeOnly: true, moduleSpecifier: "./runtime/config", namedImports: ["Config"] },
         { isTypeOnly: true, moduleSpecifier: "./runtime/database", namedImports: ["Database"] },
         { moduleSpecifier: "./runtime/errors", namedImports: ["errorHandler", "notFoundHandler"] },
-        { moduleSpecifier: "./runtime/events", namedImports: ["eventsRouter", { name: "EventAuthorizer", isTypeOnly: true }] },
+        { moduleSpecifier: "./runtime/events", namedImports: ["eventsRouter", { name: "EventAuthorizers", isTypeOnly: true }] },
         ...exposed.map(({ entity, alias }) => ({
           moduleSpecifier: `./${entityDir(entity)}/routes`,
           namespaceImport: alias,
@@ -59,9 +58,12 @@ export function emitApp(app: AppIR, ctx: EmitContext): GeneratedFile {
       ]);
 
       file.addVariableStatement({
-        docs: ["Event authorizers by entity name; events of entities without routes reach no one."],
+        docs: [
+          "Event authorizers by entity name: an event is delivered only to callers who may list its row",
+          "(DESIGN.md §2.3); events of entities without routes reach no one.",
+        ],
         name: "EVENT_AUTHORIZERS",
-        type: "Readonly<Record<string, EventAuthorizer>>",
+        type: "EventAuthorizers",
         initializer: (w) => {
           if (exposed.length === 0) {
             w.write("{}");
@@ -73,18 +75,6 @@ export function emitApp(app: AppIR, ctx: EmitContext): GeneratedFile {
           });
           w.write("}");
         },
-      });
-
-      file.addVariableStatement({
-        docs: ["An event is delivered only to callers who may list its row (DESIGN.md §2.3)."],
-        name: "authorizeEvent",
-        type: "EventAuthorizer",
-        initializer: [
-          "(event, caller, database) =>",
-          "  Object.prototype.hasOwnProperty.call(EVENT_AUTHORIZERS, event.entity)",
-          "    ? EVENT_AUTHORIZERS[event.entity]!(event, caller, database)",
-          "    : Promise.resolve(false)",
-        ].join("\n"),
       });
 
       file.addFunction({
@@ -108,7 +98,7 @@ export function emitApp(app: AppIR, ctx: EmitContext): GeneratedFile {
           for (const { entity, alias } of exposed) {
             w.writeLine(`app.use(${str(`/api/${entity.route}`)}, ${alias}.router(database));`);
           }
-          w.writeLine('app.use("/api/events", eventsRouter(database, authorizeEvent));');
+          w.writeLine('app.use("/api/events", eventsRouter(database, EVENT_AUTHORIZERS));');
           w.writeLine("registerRoutes(app, database);");
           w.writeLine("app.use(notFoundHandler());");
           w.writeLine("app.use(errorHandler());");

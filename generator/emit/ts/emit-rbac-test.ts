@@ -21,7 +21,7 @@ const DOC = `/**
  * - read, update (a PATCH that sets a field to its current value), delete: the status per seeded row;
  * - create: 201 or 401/403 per candidate payload;
  * - RLS alone: the ids a raw \`SELECT id\` returns as dazzle_app with the caller's session
- *   context (CONTEXT_SQL, no app filter) equal the expected read ∪ list ids, and equal what
+ *   context (BEGIN_SQL + CALLER_SQL, no app filter) equal the expected read ∪ list ids, and equal what
  *   the app returned through list and read.
  *
  * The expectations below were computed by dazzle-gen at generation time with an evaluator of
@@ -179,10 +179,9 @@ async function call(caller: string, method: string, url: string, body?: unknown)
 /** The ids RLS alone lets the caller SELECT: dazzle_app + the caller's context, no app filter. */
 async function rlsIds(table: string, caller: Caller): Promise<string[]> {
   const client = await admin!.connect();
-  await client.query("BEGIN");
+  await client.query(BEGIN_SQL);
   try {
-    await client.query(CONTEXT_SQL, [caller.userId ?? "", (caller.roles ?? []).join(",")]);
-    if (PRINCIPAL_SQL !== null && caller.userId !== null) await client.query(PRINCIPAL_SQL);
+    await client.query(CALLER_SQL, [caller.userId ?? "", (caller.roles ?? []).join(",")]);
     const { rows } = await client.query<{ id: string }>(\`SELECT id::text AS id FROM \${quoteIdent(table)}\`);
     return rows.map((r) => r.id).sort();
   } finally {
@@ -305,7 +304,7 @@ ${model.entities.map(entityLiteral).join("\n")}
     'import { after, before, describe, test } from "node:test";',
     'import pg from "pg";',
     'import { buildApp } from "../src/generated/app";',
-    'import { CONTEXT_SQL, PRINCIPAL_SQL } from "../src/generated/context";',
+    'import { BEGIN_SQL, CALLER_SQL } from "../src/generated/context";',
     'import { mintToken } from "../src/generated/runtime/auth";',
     'import { findAppRoot, loadConfig, stateDir } from "../src/generated/runtime/config";',
     'import { connect, type Database } from "../src/generated/runtime/database";',

@@ -332,7 +332,7 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
 
       file.addVariableStatement({
         isExported: true,
-        docs: [`Whether a ${E} event may be sent to a caller: its row must be in the caller's list scope.`],
+        docs: [`Which of a batch of ${E} events may be sent to a caller (one transaction): the row must be in the caller's list scope.`],
         name: "authorizeEvent",
         type: "EventAuthorizer",
         initializer: "eventAuthorizer(ENTITY)",

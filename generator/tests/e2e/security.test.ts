@@ -10,21 +10,27 @@
  *   e. only an `anonymous` operation answers without a token (fixtures/security-anonymous);
  *   f. `_dazzle_events` is not readable by `dazzle_app` (its readers return no row data but a
  *      deleted row's last image); definer helpers return only ids; `dazzle_principal()` returns only
- *      the caller's context columns.
+ *      the caller's context columns;
+ *   g. the request transaction driver: a failing request's pooled connection goes back clean (the
+ *      next caller on it sees none of the previous role or settings), also when the role switch
+ *      after BEGIN fails.
  *
  * Both apps (fixtures/e2e-teams and fixtures/security-anonymous) are generated, installed and booted
  * on fresh databases of their own; rows are seeded with fixed ids as the superuser.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
 import {
+  childEnv,
   generateApp,
   http,
   installAppDependencies,
   makeTempDir,
   openEventStream,
   removeTempDir,
+  run,
   signToken,
   startApp,
   TEST_JWT_SECRET,
@@ -614,17 +620,128 @@ describe("f. framework table and definer helpers do not leak rows", () => {
     expect(result).toEqual({ viaTable: [], viaHelper: "42883", own: [{ team: "core" }], emailColumn: "42703" });
   });
 
-  test("the events readers hand dazzle_app no row data but a deleted row's last image", async () => {
+  test("the events readers hand dazzle_app no row data, and a deleted row's last image only when asked for its seq", async () => {
     const gone = "e0000000-0000-4000-8000-0000000000ff";
     await withClient(ctx.teamsDb!.url, async (c) => {
       await c.query("INSERT INTO project (id, name, owner, visibility) VALUES ($1, 'Gone', $2, 'private')", [gone, U.m3]);
       await c.query("DELETE FROM project WHERE id = $1", [gone]);
     });
-    const rows = await asApp(ctx.teamsDb!.url, memberContext(U.m1, "core"), async (c) =>
-      (await c.query("SELECT event_type, entity_id, old FROM dazzle_read_events(0, NULL, 100000)")).rows as Array<{ event_type: string; entity_id: string; old: { name?: string } | null }>,
-    );
-    const mine = rows.filter((r) => r.entity_id === gone).map((r) => ({ type: r.event_type, old: r.old?.name ?? null }));
-    expect(mine).toEqual([{ type: "Project.created", old: null }, { type: "Project.deleted", old: "Gone" }]);
-    for (const r of rows) expect({ type: r.event_type, hasOld: r.old !== null }).toEqual({ type: r.event_type, hasOld: r.event_type.endsWith(".deleted") });
+    const result = await asApp(ctx.teamsDb!.url, memberContext(U.m1, "core"), async (c) => {
+      const read = await c.query("SELECT * FROM dazzle_read_events(0, 100000)");
+      const mine = read.rows.filter((r) => r.entity_id === gone) as Array<{ seq: string; event_type: string }>;
+      const images = (project: string, seqs: string[]) =>
+        c.query("SELECT seq::text AS seq, old ->> 'name' AS name FROM dazzle_deleted_images($1, $2::bigint[]) ORDER BY seq", [project, seqs]).then((r) => r.rows);
+      const byId = await c.query("SELECT * FROM dazzle_read_events_by_id(ARRAY(SELECT id FROM project))");
+      return {
+        columns: [read.fields, byId.fields].map((fields) => fields.map((f) => f.name)),
+        mine: mine.map((r) => r.event_type),
+        asked: await images("Project", mine.map((r) => String(r.seq))),
+        otherEntity: await images("Task", mine.map((r) => String(r.seq))),
+        notAsked: await images("Project", []),
+        deletedSeq: String(mine[1]!.seq),
+      };
+    });
+    expect(result).toEqual({
+      columns: [0, 1].map(() => ["seq", "event_type", "entity", "entity_id"]),
+      mine: ["Project.created", "Project.deleted"],
+      asked: [{ seq: result.deletedSeq, name: "Gone" }],
+      otherEntity: [],
+      notAsked: [],
+      deletedSeq: result.deletedSeq,
+    });
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A script run inside the generated teams app (its own runtime modules, kysely and pg): drives
+ * `withCaller` on a pool whose idle connection is reused (pg's pool is LIFO, and every step runs
+ * after the previous one finished), and reports what each step saw, with the backend pid so the
+ * test can check the steps really shared one connection.
+ */
+const DRIVER_SCRIPT = `
+import { sql } from "kysely";
+import { ANONYMOUS } from "./src/generated/runtime/auth";
+import { connect } from "./src/generated/runtime/database";
+import { withCaller } from "./src/generated/runtime/transaction";
+
+const STATE = sql<Record<string, unknown>>\`select pg_backend_pid() as pid, current_user as role,
+  current_setting('dazzle.user_id', true) as user_id, current_setting('dazzle.roles', true) as roles,
+  current_setting('dazzle.user_team', true) as team\`;
+const member = { userId: process.env.MEMBER_ID!, roles: ["member"] };
+const code = (err: unknown) => (err as { code?: string }).code ?? String(err);
+const projects = async (trx: Parameters<Parameters<typeof withCaller>[2]>[0]) =>
+  (await sql<{ id: string }>\`select id from project order by id\`.execute(trx)).rows.map((r) => r.id);
+
+async function main(): Promise<void> {
+  const out: Record<string, unknown> = {};
+  const app = connect(process.env.DATABASE_URL!);
+  // 1. A request that fails after its context is set: rolled back, its error passed on.
+  let inside: unknown = null;
+  out.failing = await withCaller(app, member, async (trx) => {
+    inside = (await STATE.execute(trx)).rows[0];
+    await sql\`select 1 / 0\`.execute(trx);
+  }).then(() => "resolved", code);
+  out.inside = inside;
+  // 2. The next caller (anonymous) on the same connection, 3. the pool outside any request,
+  // 4. the member again: the context is set afresh.
+  out.anonymous = await withCaller(app, ANONYMOUS, async (trx) => ({ ...(await STATE.execute(trx)).rows[0], projects: await projects(trx) }));
+  out.pool = (await app.pool.query(STATE.compile(app.db).sql)).rows[0];
+  out.again = await withCaller(app, member, async (trx) => ({ ...(await STATE.execute(trx)).rows[0], projects: await projects(trx) }));
+  await app.close();
+  // 5. A login that may not switch to dazzle_app: BEGIN succeeds, the role switch fails; the
+  // connection must come back out of the aborted transaction.
+  const denied = connect(process.env.DENIED_URL!);
+  out.deniedBegin = await withCaller(denied, member, async () => "ran").then((r) => r, code);
+  out.deniedPool = (await denied.pool.query(STATE.compile(denied.db).sql)).rows[0];
+  out.deniedPids = denied.pool.totalCount;
+  await denied.close();
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+`;
+
+describe("g. the request transaction driver (runtime/transaction.ts) leaves pooled connections clean", () => {
+  const denied = `dz_sec_denied_${randomBytes(5).toString("hex")}`;
+
+  afterAll(async () => {
+    await withClient(ctx.teamsDb!.url, (c) => c.query(`DROP ROLE IF EXISTS "${denied}"`)).catch(() => undefined);
+  });
+
+  // BEGIN + role switch go out as one message and the settings + principal lookup as one
+  // statement (4 round trips a request): a failing request is rolled back and the next caller on
+  // the same connection starts from nothing; a role switch that fails after BEGIN is rolled back
+  // too (Kysely does not roll back when its begin step throws).
+  test("a failing request's connection goes back clean: the next caller on it sees none of the previous role or settings", async () => {
+    const teamsDir = path.join(ctx.tmp!, "teams");
+    await fs.writeFile(path.join(teamsDir, "driver-check.ts"), DRIVER_SCRIPT);
+    await withClient(ctx.teamsDb!.url, (c) => c.query(`CREATE ROLE "${denied}" LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS PASSWORD '${ctx.password}'`));
+    const deniedUrl = new URL(ctx.teamsDb!.url);
+    deniedUrl.username = denied;
+    deniedUrl.password = ctx.password;
+    const result = await run(path.join(teamsDir, "node_modules", ".bin", "tsx"), ["driver-check.ts"], {
+      cwd: teamsDir,
+      env: childEnv({ DATABASE_URL: loginUrl(), DENIED_URL: deniedUrl.toString(), MEMBER_ID: U.m1 }),
+      timeoutMs: 120_000,
+    });
+    expect(result.stderr).toBe("");
+    const out = JSON.parse(result.stdout);
+    const pid = out.inside.pid;
+    expect(out).toEqual({
+      failing: "22012",
+      inside: { pid, role: "dazzle_app", user_id: U.m1, roles: "member", team: "core" },
+      anonymous: { pid, role: "dazzle_app", user_id: "", roles: "", team: "", projects: [] },
+      pool: { pid, role: ctx.login, user_id: "", roles: "", team: "" },
+      again: { pid, role: "dazzle_app", user_id: U.m1, roles: "member", team: "core", projects: [P.p1, P.p2, P.p4] },
+      deniedBegin: "42501",
+      deniedPool: { pid: out.deniedPool.pid, role: denied, user_id: null, roles: null, team: null },
+      deniedPids: 1,
+    });
+    expect(out.deniedPool.pid).not.toBe(pid);
+  }, 180_000);
 });

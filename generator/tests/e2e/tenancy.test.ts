@@ -11,11 +11,16 @@
  *    reads its own projects and lists its own plus public ones; INSERT and DELETE on project are
  *    denied. Skipped with a message when ../shared/corpus is absent.
  *
+ * 3. a spec written in the test with no principal entity: rules naming the injected key
+ *    (`tenant_id = current_user.tenant_id`, `tenant_id.name = …`) and `current_user.tenant_id`
+ *    read from the generated app_user; generated, type-checked, booted, exact rows per caller.
+ *
  * Rows are seeded with fixed ids as the superuser (RLS does not apply to it).
  */
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Client } from "pg";
-import { generateApp, http, installAppDependencies, makeTempDir, openEventStream, removeTempDir, signToken, startApp, type HttpResponse, type StartedApp } from "../support/app";
+import { generateApp, http, installAppDependencies, makeTempDir, openEventStream, removeTempDir, signToken, startApp, typecheckApp, type HttpResponse, type StartedApp } from "../support/app";
 import { CORPUS_DIR, corpusPresent, skipMessage } from "../support/corpus";
 import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
 
@@ -427,5 +432,96 @@ maybe("corpus fixtures/tenant_rls (--principal=Member) as dazzle_app (DSL.md §7
 
   test("without a context nothing is visible", async () => {
     expect(await asCaller(ctx.rlsDb!.url, null, async (c) => ({ project: await idsOf(c, "project"), member: await idsOf(c, "member") }))).toEqual({ project: [], member: [] });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Rules naming the injected partition key, with no principal entity (DSL.md §7 "Caller's
+ * tenant"): `tenant_id = current_user.tenant_id` on an entity that never declares `tenant_id`,
+ * and `current_user.tenant_id` read from the generated app_user's key (dazzle.tenant_id). The spec
+ * is written here, generated, type-checked, booted.
+ */
+describe("rules on the injected key with the generated app_user", () => {
+  const SPEC = `module keyed
+app keyed "Keyed"
+
+tenancy:
+  mode: shared_schema
+
+entity Org "Org":
+  archetype: tenant
+  name: str(40) required
+  permit:
+    list: authenticated
+  scope:
+    list: id = current_user.tenant_id
+      as: *
+
+entity Note "Note":
+  title: str(40) required
+  permit:
+    list: authenticated
+    read: authenticated
+  scope:
+    list: tenant_id = current_user.tenant_id
+      as: *
+    read: tenant_id.name = "One"
+      as: *
+`;
+  const N = { n1: "0e100000-0000-4000-8000-000000000001", n2: "0e100000-0000-4000-8000-000000000002", n3: "0e100000-0000-4000-8000-000000000003" } as const;
+  const A = { one: "0a100000-0000-4000-8000-000000000001", two: "0a100000-0000-4000-8000-000000000002", none: "0a100000-0000-4000-8000-000000000003" } as const;
+  const local: { dir?: string; db?: TestDatabase; app?: StartedApp; typecheck?: { exitCode: number; output: string } } = {};
+  const get = (url: string, user: string) => http(local.app!.baseUrl, "GET", url, { token: signToken(user, ["staff"]) });
+
+  beforeAll(async () => {
+    const tmp = await makeTempDir("dz-e2e-tenancy-keyed-");
+    local.dir = path.join(tmp, "app");
+    const spec = path.join(tmp, "app.dz");
+    await writeFile(spec, SPEC);
+    const generated = await generateApp(spec, local.dir);
+    if (generated.exitCode !== 0) throw new Error(`dazzle-gen exited ${generated.exitCode}:\n${generated.stderr}`);
+    await installAppDependencies(local.dir);
+    local.typecheck = await typecheckApp(local.dir);
+    local.db = await createTestDatabase("tenancy_keyed");
+    local.app = await startApp(local.dir, { DATABASE_URL: local.db.url });
+    await withClient(local.db.url, async (c) => {
+      await c.query("INSERT INTO org (id, name) VALUES ($1, 'One'), ($2, 'Two')", [O.one, O.two]);
+      await c.query("INSERT INTO app_user (id, email, tenant_id) VALUES ($1, 'a@one.org', $3), ($2, 'a@two.org', $4), ($5, 'x@none.org', NULL)", [
+        A.one, A.two, O.one, O.two, A.none,
+      ]);
+      await c.query("INSERT INTO note (id, tenant_id, title) VALUES ($1, $4, 'one a'), ($2, $4, 'one b'), ($3, $5, 'two a')", [N.n1, N.n2, N.n3, O.one, O.two]);
+    });
+  }, 10 * 60_000);
+
+  afterAll(async () => {
+    await local.app?.stop().catch(() => undefined);
+    await local.db?.drop();
+    if (local.dir !== undefined) await removeTempDir(path.dirname(local.dir));
+  }, 60_000);
+
+  test("the generated app type-checks", () => {
+    expect(local.typecheck?.exitCode === 0 ? "no type errors" : local.typecheck?.output).toBe("no type errors");
+  });
+
+  test("list: exactly the caller's tenant rows; current_user.tenant_id on the root is the caller's own org", async () => {
+    const notes = async (user: string) => {
+      const res = await get("/api/notes", user);
+      return { status: res.status, ids: ids(res) };
+    };
+    expect(await notes(A.one)).toEqual({ status: 200, ids: [N.n1, N.n2] });
+    expect(await notes(A.two)).toEqual({ status: 200, ids: [N.n3] });
+    expect(await notes(A.none)).toEqual({ status: 200, ids: [] });
+    const orgs = await get("/api/orgs", A.two);
+    expect({ status: orgs.status, body: orgs.body }).toStrictEqual({ status: 200, body: { data: [{ id: O.two, name: "Two" }], page: 1, page_size: 20 } });
+    expect(ids(await get("/api/orgs", A.none))).toEqual([]);
+  });
+
+  test("read through the key's path: `tenant_id.name = \"One\"` admits tenant One's own rows only", async () => {
+    const read = async (id: string, user: string) => (await get(`/api/notes/${id}`, user)).status;
+    expect({ own: await read(N.n1, A.one), other: await read(N.n3, A.one), twoOwn: await read(N.n3, A.two) }).toEqual({ own: 200, other: 404, twoOwn: 404 });
+    const one = await get(`/api/notes/${N.n1}`, A.one);
+    expect(one.body).toStrictEqual({ id: N.n1, tenant_id: O.one, title: "one a" });
   });
 });

@@ -15,11 +15,11 @@ function events(body: string): string {
   return emitEvents(result.ir.entities);
 }
 
-test("each entity's trigger passes its sensitive columns (both money columns) after its name", () => {
+test("each entity's trigger passes its partition key ('' without tenancy), then its sensitive columns (both money columns)", () => {
   const sql = events("  ssn: str(11) sensitive\n  name: text\n  salary: money sensitive\n");
   expect(sql.split("\n").filter((l) => l.includes("EXECUTE FUNCTION"))).toEqual([
-    `  FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Account', 'ssn', 'salary_minor', 'salary_currency');`,
-    `  FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Plain');`,
+    `  FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Account', '', 'ssn', 'salary_minor', 'salary_currency');`,
+    `  FOR EACH ROW EXECUTE FUNCTION "dazzle_record_event"('Plain', '');`,
   ]);
 });
 
@@ -27,14 +27,25 @@ test("the function redacts after computing `changed`, in `new` and `old`, only w
   const sql = events("  ssn: text sensitive\n");
   const changed = sql.indexOf("INTO v_changed");
   const redact = sql.indexOf(
-    `  IF TG_NARGS > 1 THEN\n` +
-      `    SELECT jsonb_object_agg(c, '"[redacted]"'::jsonb) INTO v_redacted FROM unnest(TG_ARGV[1:TG_NARGS - 1]) AS c;\n` +
+    `  IF TG_NARGS > 2 THEN\n` +
+      `    SELECT jsonb_object_agg(c, '"[redacted]"'::jsonb) INTO v_redacted FROM unnest(TG_ARGV[2:TG_NARGS - 1]) AS c;\n` +
       `    v_new := v_new || v_redacted;\n` +
       `    v_old := v_old || v_redacted;\n` +
       `  END IF;\n`,
   );
   expect([changed > 0, redact > changed, redact < sql.indexOf(`INSERT INTO "_dazzle_events"`)]).toEqual([true, true, true]);
   expect(sql).toContain(
-    `CASE WHEN e."event_type" LIKE '%.deleted' THEN (SELECT jsonb_object_agg(o.key, o.value) FROM jsonb_each(e."payload" -> 'old') AS o WHERE o.value <> '"[redacted]"'::jsonb) END`,
+    ` SELECT e."seq", (SELECT jsonb_object_agg(o.key, o.value) FROM jsonb_each(e."payload" -> 'old') AS o WHERE o.value <> '"[redacted]"'::jsonb) FROM "_dazzle_events" e` +
+      ` WHERE e."seq" = ANY ($2) AND e."entity" = $1 AND e."event_type" = $1 || '.deleted'` +
+      ` AND (e."tenant_id" IS NULL OR e."tenant_id" = NULLIF(current_setting('dazzle.tenant_id', true), '')::uuid) `,
   );
+});
+
+test("the trigger records the partition key of a tenant-scoped row as tenant_id, NULL elsewhere", () => {
+  const sql = events("  name: text\n");
+  expect([
+    sql.includes(`  IF TG_ARGV[1] <> '' THEN v_tenant := (coalesce(v_new, v_old) ->> TG_ARGV[1])::uuid; END IF;\n`),
+    sql.includes(`("topic", "event_type", "entity", "entity_id", "tenant_id", "actor_id", "payload")`),
+    sql.includes(`    (coalesce(v_new, v_old) ->> 'id')::uuid,\n    v_tenant,\n`),
+  ]).toEqual([true, true, true]);
 });

@@ -15,7 +15,7 @@ import { emitRls } from "../../emit/sql/emit-rls";
 import { emitTables } from "../../emit/sql/emit-tables";
 import { pathHelper, viaHelper } from "../../emit/sql/scope-helper";
 import { emitScopeHelpers } from "../../emit/sql/emit-scope-helpers";
-import { contextSql, principalSql } from "../../emit/ts/emit-context";
+import { callerSql } from "../../emit/ts/emit-context";
 import { diffSchema } from "../../emit/sql/diff-schema";
 import { migrationSections } from "../../emit/sql/emit-migrations";
 import { buildSchemaSnapshot } from "../../emit/sql/schema-snapshot";
@@ -252,8 +252,8 @@ describe("RLS, helpers and the caller's tenant", () => {
       `CREATE OR REPLACE FUNCTION "dazzle_user_attr_tenant_id"() RETURNS uuid\n  LANGUAGE sql STABLE PARALLEL SAFE\n  AS $$ SELECT NULLIF(current_setting('dazzle.tenant_id', true), '')::uuid $$;`,
     );
     // The tenant is loaded once, into dazzle.tenant_id; no dazzle.user_tenant_id.
-    expect(principalSql(withAttr)).toBe(
-      "select set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true)\nfrom (select 1) as caller left join dazzle_principal() p on true",
+    expect(callerSql(withAttr)).toBe(
+      "select caller.user_id, caller.roles, (\n    select row(set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true))\n    from (select 1) as one left join dazzle_principal() p on true\n    where caller.user_id <> ''\n  ) as principal\nfrom (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller",
     );
   });
 
@@ -267,9 +267,8 @@ GRANT SELECT ON "member" TO "dazzle_definer";
 ALTER FUNCTION "dazzle_principal"() OWNER TO "dazzle_definer";
 REVOKE ALL ON FUNCTION "dazzle_principal"() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "dazzle_principal"() TO "dazzle_app";`);
-    expect(contextSql(IR)).toBe("select set_config('role', 'dazzle_app', true),\n  set_config('dazzle.user_id', $1, true),\n  set_config('dazzle.roles', $2, true)");
-    expect(principalSql(IR)).toBe(
-      "select set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true)\nfrom (select 1) as caller left join dazzle_principal() p on true",
+    expect(callerSql(IR)).toBe(
+      "select caller.user_id, caller.roles, (\n    select row(set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true))\n    from (select 1) as one left join dazzle_principal() p on true\n    where caller.user_id <> ''\n  ) as principal\nfrom (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller",
     );
   });
 });
@@ -291,5 +290,131 @@ describe("migrations", () => {
     const fk = order.indexOf('replace constraint "fk_task_project" on "task"');
     const uq = order.indexOf('add constraint "uq_project_tenant_id_id" on "project"');
     expect([uq >= 0, fk > uq]).toEqual([true, true]);
+  });
+});
+
+/**
+ * The injected key is a field for the checker (semantic/link-tenancy.ts): rules, `unique`/`index`
+ * lines, invariants, `requires` and paths may name it, and with no principal entity
+ * `current_user.<key>` is the generated app_user's key, read from `dazzle.tenant_id`.
+ */
+describe("rules naming the injected partition key", () => {
+  const KEYED = `module t
+app t "T"
+
+tenancy:
+  entities_excluded: [Country]
+
+entity Org "Org":
+  archetype: tenant
+  name: str(40) required
+  docs: has_many Doc nullify
+
+entity Country "Country":
+  code: str(2) required unique
+
+entity Doc "Doc":
+  org: ref Org
+  code: str(20) required
+  title: str(40)
+  status: enum[draft, live] = draft
+  unique tenant_id, code
+  index tenant_id, title
+  invariant: tenant_id != null
+  transitions:
+    draft -> live: requires tenant_id
+
+  permit:
+    list: authenticated
+    read: authenticated
+
+  scope:
+    list: tenant_id = current_user.tenant_id
+      as: *
+    read: tenant_id.name = "acme"
+      as: *
+`;
+  const keyed = lowered(KEYED, null);
+  const doc = keyed.entities.find((e) => e.name === "Doc")!;
+  const diagnostics = (spec: string) =>
+    analyze({ files: [makeSourceFile("t.dz", spec)], rootModule: null, fallbackName: "t", specName: "t.dz" }).diagnostics
+      .filter((d) => d.severity === "error")
+      .map((d) => [d.code, d.message, d.span?.start.line]);
+
+  test("scope leaves on the key and through it lower exactly; the injected field is the same bare server-managed ref", () => {
+    expect(doc.fields.map((f) => f.column)).toEqual(["id", "tenant_id", "org", "code", "title", "status"]);
+    expect(doc.fields[1]).toEqual({
+      name: "tenant_id", column: "tenant_id", type: { kind: "ref", entity: "Org", table: "org" }, required: true, unique: false,
+      default: { kind: "tenant" }, serverManaged: true, autoUpdate: false, indexed: true,
+    });
+    expect(doc.access.scope).toEqual([
+      { id: "Doc.list.1", operation: "list", roles: "*", predicate: { kind: "userAttr", column: "tenant_id", op: "=", attr: "tenant_id" }, source: "tenant_id = current_user.tenant_id" },
+      {
+        id: "Doc.read.1", operation: "read", roles: "*", source: 'tenant_id.name = "acme"',
+        predicate: { kind: "path", hops: [{ column: "tenant_id", table: "org" }], column: "name", sqlType: "text", op: "=", value: { kind: "literal", value: "acme" } },
+      },
+    ]);
+  });
+
+  test("unique/index lines, invariants and `requires` see the key; the DDL names it once, leading", () => {
+    expect(doc.rules?.indexes).toEqual([{ unique: true, columns: ["tenant_id", "code"] }, { unique: false, columns: ["tenant_id", "title"] }]);
+    expect(doc.rules?.invariants.map((i) => [i.name, i.expr])).toEqual([["inv_1", { kind: "isNull", negated: true, operand: { kind: "column", column: "tenant_id" } }]]);
+    expect(doc.rules?.stateMachines[0]!.transitions.map((t) => [t.from, t.to, t.requires])).toEqual([["draft", "live", ["tenant_id"]]]);
+    const tables = emitTables(keyed.entities, keyed.principal);
+    expect(statement(tables, 'CREATE TABLE "doc"')).toBe(`CREATE TABLE "doc" (
+  "id" uuid NOT NULL DEFAULT gen_random_uuid(),
+  "tenant_id" uuid NOT NULL DEFAULT NULLIF(current_setting('dazzle.tenant_id', true), '')::uuid,
+  "org" uuid,
+  "code" text NOT NULL,
+  "title" text,
+  "status" text DEFAULT 'draft',
+  CONSTRAINT "pk_doc" PRIMARY KEY ("id"),
+  CONSTRAINT "uq_doc_tenant_id_id" UNIQUE ("tenant_id", "id"),
+  CONSTRAINT "ck_doc_code_len" CHECK (char_length("code") <= 20),
+  CONSTRAINT "ck_doc_title_len" CHECK (char_length("title") <= 40),
+  CONSTRAINT "ck_doc_status_enum" CHECK ("status" IN ('draft', 'live')),
+  CONSTRAINT "uq_doc_tenant_id_code" UNIQUE ("tenant_id", "code"),
+  CONSTRAINT "ck_doc_inv_1" CHECK (("tenant_id" IS NOT NULL))
+);`);
+    expect(emitIndexes(keyed.entities)).toBe(`-- Indexes
+CREATE INDEX "ix_doc_org" ON "doc" ("tenant_id", "org", "id");
+CREATE INDEX "ix_doc_tenant_id_title" ON "doc" ("tenant_id", "title");`);
+  });
+
+  test("without a principal entity, current_user.<key> is app_user's key: read from dazzle.tenant_id, loaded by the principal lookup", () => {
+    expect(keyed.principal).toEqual({
+      entity: null, table: "app_user", attributes: [{ name: "tenant_id", column: "tenant_id", sqlType: "uuid", tenantKey: true }],
+      tenant: { column: "tenant_id", root: { entity: "Org", table: "org" } },
+    });
+    expect(statement(emitReaders(keyed.principal), 'CREATE OR REPLACE FUNCTION "dazzle_user_attr_tenant_id"')).toBe(
+      `CREATE OR REPLACE FUNCTION "dazzle_user_attr_tenant_id"() RETURNS uuid\n  LANGUAGE sql STABLE PARALLEL SAFE\n  AS $$ SELECT NULLIF(current_setting('dazzle.tenant_id', true), '')::uuid $$;`,
+    );
+    expect(statement(emitPrincipalLookup(keyed.principal) ?? "", 'CREATE OR REPLACE FUNCTION "dazzle_principal"')).toBe(`CREATE OR REPLACE FUNCTION "dazzle_principal"() RETURNS TABLE ("tenant_id" uuid)
+  LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = public, pg_temp
+  AS $$ SELECT p."tenant_id" FROM "app_user" p WHERE p."id" = dazzle_user_id() $$;`);
+  });
+
+  test("the injected key is no relation FK: `has_many Doc` on the root still picks the declared `org` (no DZ2014)", () => {
+    expect(diagnostics(KEYED)).toEqual([]);
+    expect(doc.fields.find((f) => f.name === "org")?.onDelete).toBe("set null");
+  });
+
+  test("where the key is not injected it is still unknown (DZ2003, DZ3006), exactly", () => {
+    const excluded = KEYED.replace("  code: str(2) required unique\n", "  code: str(2) required unique\n  permit:\n    list: authenticated\n  scope:\n    list: tenant_id = current_user.tenant_id\n      as: *\n");
+    expect(diagnostics(excluded)).toEqual([["DZ2003", "`tenant_id` is not a field of entity Country", 17]]);
+    const inactive = KEYED.replace("  archetype: tenant\n", "");
+    expect(diagnostics(inactive)).toEqual([
+      ["DZ4012", "`tenant_id` is not a field of entity Doc", 19],
+      ["DZ4012", "`tenant_id` is not a field of entity Doc", 20],
+      ["DZ2013", "`tenant_id` is neither a field of this entity nor a value of the enum it is compared with", 21],
+      ["DZ2003", "`tenant_id` is not a field of entity Doc", 23],
+      ["DZ2003", "`tenant_id` is not a field of entity Doc", 30],
+      ["DZ3002", "FK path `tenant_id.name` does not resolve", 32],
+    ]);
+    // Without active tenancy app_user has no key: current_user.tenant_id stays DZ3006.
+    const attr = "module t\napp t \"T\"\n\nentity Org \"Org\":\n  name: str(40)\n\nentity Doc \"Doc\":\n  org: ref Org\n  permit:\n    list: authenticated\n  scope:\n    list: org = current_user.tenant_id\n      as: *\n";
+    expect(diagnostics(attr)).toEqual([["DZ3006", "`current_user.tenant_id`: the generated app_user has no field `tenant_id`", 12]]);
+    expect(diagnostics(`${attr}\ntenancy:\n  mode: shared_schema\n`.replace("  name: str(40)\n", "  archetype: tenant\n  name: str(40)\n"))).toEqual([]);
   });
 });

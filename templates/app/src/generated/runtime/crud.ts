@@ -136,12 +136,13 @@ export function entityRouter<T extends Table, Json>(database: Database, spec: En
 }
 
 /**
- * Whether an event of the entity may be sent to the caller: the caller must pass permit for list
- * and the row must be in its list scope — re-read for created/updated, the old row image for deleted.
+ * Which events of the entity may be sent to the caller: the caller must pass permit for list and
+ * the row must be in its list scope — re-read for created/updated, the old row image for deleted.
+ * A whole batch costs one transaction for the caller (at most two queries).
  */
 export function eventAuthorizer<T extends Table, Json>(spec: EntitySpec<T, Json>): EventAuthorizer {
   const entity = new EntityFlow(spec);
-  return (event, caller, database) => entity.authorizeEvent(event, caller, database);
+  return (events, caller, database) => entity.authorizeEvents(events, caller, database);
 }
 
 /** A would-be row for a scope probe: a value per column; an absent column takes its SQL default. */
@@ -263,28 +264,50 @@ class EntityFlow<T extends Table, Json> {
     res.status(204).end();
   }
 
-  /** See `eventAuthorizer`. */
-  async authorizeEvent(event: StoredEvent, caller: Caller, database: Database): Promise<boolean> {
-    if (permitDenial(this.spec.access, "list", caller) !== null) return false;
+  /** See `eventAuthorizer`: the seqs of the events the caller may receive. */
+  async authorizeEvents(events: readonly StoredEvent[], caller: Caller, database: Database): Promise<ReadonlySet<string>> {
+    if (permitDenial(this.spec.access, "list", caller) !== null) return new Set();
     const scope = scopeFor(this.spec.access, "list", caller);
-    if (scope === null) return false;
-    if (event.eventType === `${this.spec.name}.deleted`) {
-      const old = event.payload.old;
-      if (old === null) return false;
-      // The old image is not a table row, so RLS's tenant fence does not see it: apply it here.
-      const tenant = this.spec.tenantColumn;
-      if (scope.sql === "TRUE" && tenant === undefined) return true;
-      const table = sql.id(this.spec.table);
-      const image = JSON.stringify(old);
-      const fence = tenant === undefined ? sql`TRUE` : sql`${sql.ref(`${this.spec.table}.${tenant}`)} = dazzle_tenant_id()`;
-      const { rows } = await withCaller(database, caller, (trx) =>
-        sql`SELECT 1 FROM jsonb_populate_record(NULL::${table}, ${image}::jsonb) AS ${table} WHERE (${inScope(scope)}) AND ${fence}`.execute(trx),
-      );
-      return rows.length > 0;
-    }
-    if (event.entityId === "") return false;
-    const row = await withCaller(database, caller, (trx) => this.findRow(trx, event.entityId, scope));
-    return row !== undefined;
+    if (scope === null) return new Set();
+    const deletedType = `${this.spec.name}.deleted`;
+    const deleted = events.filter((e) => e.eventType === deletedType).map((e) => e.seq);
+    const live = events.filter((e) => e.eventType !== deletedType && e.entityId !== "");
+    // Without a scope or a tenant fence, every deleted row was in the caller's list scope.
+    const everyDeleted = scope.sql === "TRUE" && this.spec.tenantColumn === undefined;
+    if (live.length === 0 && (deleted.length === 0 || everyDeleted)) return new Set(deleted);
+    return withCaller(database, caller, async (trx) => {
+      const ids = live.length === 0 ? new Set<string>() : await this.idsInScope(trx, [...new Set(live.map((e) => e.entityId))], scope);
+      const gone = everyDeleted || deleted.length === 0 ? deleted : await this.deletedInScope(trx, deleted, scope);
+      return new Set([...live.filter((e) => ids.has(e.entityId)).map((e) => e.seq), ...gone]);
+    });
+  }
+
+  /** The ids among `ids` of rows in the scope (RLS applies as well). */
+  private async idsInScope(trx: Transaction<DB>, ids: readonly string[], scope: ScopeFilter): Promise<Set<string>> {
+    const rows = await trx
+      .selectFrom(this.table)
+      .select("id")
+      .where(sql<boolean>`${sql.ref("id")} = ANY (${ids}::uuid[])`)
+      .where(inScope(scope))
+      .$castTo<{ id: string }>()
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * The seqs among `seqs` (deleted events of this entity) whose row's last image was in the
+   * scope. `dazzle_deleted_images` hands out only those images, of the session's tenant; an image
+   * is not a table row, so RLS's tenant fence does not see it: the fence is applied here as well.
+   */
+  private async deletedInScope(trx: Transaction<DB>, seqs: readonly string[], scope: ScopeFilter): Promise<string[]> {
+    const table = sql.id(this.spec.table);
+    const tenant = this.spec.tenantColumn;
+    const fence = tenant === undefined ? sql`TRUE` : sql`${sql.ref(`${this.spec.table}.${tenant}`)} = dazzle_tenant_id()`;
+    const { rows } = await sql<{ seq: string }>`SELECT dz_event.seq::text AS seq
+      FROM dazzle_deleted_images(${this.spec.name}, ${seqs}::bigint[]) AS dz_event
+      CROSS JOIN LATERAL jsonb_populate_record(NULL::${table}, dz_event.old) AS ${table}
+      WHERE dz_event.old IS NOT NULL AND (${inScope(scope)}) AND ${fence}`.execute(trx);
+    return rows.map((r) => r.seq);
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
- * The connection pool and the Kysely instance every generated query runs on.
+ * The connection pool and the Kysely instance every generated query runs on. Its transactions
+ * open as `dazzle_app` (`AppDialect`, runtime/transaction.ts): run them through `withCaller`.
  */
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely } from "kysely";
 import pg from "pg";
 import type { DB } from "../db";
+import { AppDialect } from "./transaction";
 
 export interface Database {
   readonly pool: pg.Pool;
@@ -42,7 +44,7 @@ export function connect(url: string): Database {
   pool.on("error", (err) => {
     if (closing === null) console.error("database connection error:", err.message);
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new AppDialect({ pool }) });
   const database: Database = {
     pool,
     db,

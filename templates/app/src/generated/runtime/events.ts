@@ -3,9 +3,12 @@
  *
  * Triggers write every change into `_dazzle_events` (with a growing `seq`) and `pg_notify` its id
  * on `dazzle_events` when the transaction commits. One hub per process holds a dedicated LISTEN
- * connection (re-established when it drops, catching up on what it missed), reads each event
- * row once through the pool, and hands it to every open stream; each stream asks its
- * `EventAuthorizer` whether its caller may see the event, in order, one event at a time.
+ * connection (as `dazzle_app`; re-established when it drops, catching up on what it missed). On
+ * each wake-up it reads every event notified since its last read in ONE query on that connection
+ * (NOTIFYs that arrive while a read is in flight are coalesced into the next one) and hands the
+ * batch, in seq order, to every open stream. Each stream authorizes what it has pending as one
+ * batch — one transaction per entity for its caller (`EventAuthorizer`) — and writes the events
+ * its caller may see, strictly in the order the hub handed them in.
  *
  * A client that reconnects with `Last-Event-ID: <seq>` first gets the stored events after that
  * seq, then the live ones, without duplicates.
@@ -22,46 +25,56 @@ export interface StoredEvent {
   readonly eventType: string;
   readonly entity: string;
   readonly entityId: string;
-  readonly payload: { new: Record<string, unknown> | null; old: Record<string, unknown> | null };
 }
 
-export type EventAuthorizer = (event: StoredEvent, caller: Caller, database: Database) => Promise<boolean>;
+/**
+ * The seqs, among `events` (all of the authorizer's entity, in seq order), of the events the
+ * caller may receive. One call is one batch: it should cost one transaction, not one per event.
+ */
+export type EventAuthorizer = (events: readonly StoredEvent[], caller: Caller, database: Database) => Promise<ReadonlySet<string>>;
+
+/** Authorizers by entity name; events of other entities reach no one. */
+export type EventAuthorizers = Readonly<Record<string, EventAuthorizer>>;
 
 const CHANNEL = "dazzle_events";
+const APP_ROLE = "dazzle_app";
 const HEARTBEAT_MS = 15_000;
-const REPLAY_BATCH = 500;
+/** Rows per read: of a replay or catch-up (by seq), of the hub's read by notified ids, of one authorization. */
+const BATCH = 500;
 /** A stream whose client reads slower than this much buffered output is closed; it resumes by id. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 const RETRY_MS = { first: 100, max: 5_000 };
+/**
+ * Batches one stream authorizes at once (each a transaction on a pooled connection). Two: while
+ * one batch is in the database, the events arriving meanwhile need not wait for it to finish.
+ */
+const AHEAD = 2;
 /** How many recent seqs the hub remembers to drop an event it is handed twice. */
 const RECENT_SEQS = 4_096;
 /** How long a stream waits for the hub to drain notifications after a replay (listener down). */
 const SYNC_TIMEOUT_MS = 2_000;
 /** Payload prefix of the hub's own barrier notifications (event ids are uuids). */
 const SYNC_PREFIX = "sync:";
+const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
- * Event reads of the hub, and authorizations of one stream, that run at once (each holds a pooled
- * connection for a few round trips); results are still handed on strictly in order. One at a time,
- * a stream could not keep up with 500 writes/s (`npm run bench` section h: p99 in seconds).
+ * Rows as `EventRow`, by seq, through the definer functions `dazzle_read_events(after_seq,
+ * max_rows)` and `dazzle_read_events_by_id(event_ids)` (as `dazzle_app`, which may not read
+ * `_dazzle_events` itself): seq, type, entity and row id only. Authorizers re-read live rows
+ * through RLS and ask `dazzle_deleted_images` for the old image of a deleted row, within the
+ * caller's tenant.
  */
-const AHEAD = 4;
-/**
- * Rows as `EventRow`, through the definer function `dazzle_read_events(after_seq, event_id,
- * max_rows)` (as `dazzle_app`, which may not read `_dazzle_events` itself): no row data except the
- * old image of a deleted row, which the authorizer needs; other events are re-read through RLS.
- */
-const READ_EVENTS = `SELECT e.seq::text AS seq, e.event_type, e.entity, coalesce(e.entity_id::text, '') AS entity_id, e.old
-  FROM dazzle_read_events($1, $2, $3) e`;
+const EVENT_COLUMNS = `e.seq::text AS seq, e.event_type, e.entity, coalesce(e.entity_id::text, '') AS entity_id`;
+const READ_AFTER = `SELECT ${EVENT_COLUMNS} FROM dazzle_read_events($1, $2) e`;
+const READ_BY_ID = `SELECT ${EVENT_COLUMNS} FROM dazzle_read_events_by_id($1) e`;
 
 interface EventRow {
   seq: string;
   event_type: string;
   entity: string;
   entity_id: string;
-  old: Record<string, unknown> | null;
 }
 
-export function eventsRouter(database: Database, authorize: EventAuthorizer): express.Router {
+export function eventsRouter(database: Database, authorizers: EventAuthorizers): express.Router {
   const hub = hubFor(database);
   const router = express.Router();
   router.get("/", async (req, res) => {
@@ -69,13 +82,13 @@ export function eventsRouter(database: Database, authorize: EventAuthorizer): ex
     if (caller === null) throw new HttpError(401, "unauthorized", "the event stream requires a bearer token");
     const lastEventId = parseLastEventId(req.get("last-event-id"));
     openStream(res);
-    const stream = new Stream(res, caller, authorize, database);
+    const stream = new Stream(res, caller, authorizers, database);
     hub.add(stream);
     res.on("close", () => {
       stream.close();
       hub.remove(stream);
     });
-    await stream.start(lastEventId === null ? null : hub.replay(lastEventId), () => hub.sync());
+    await stream.start(lastEventId, lastEventId === null ? null : hub.replay(lastEventId), () => hub.sync());
   });
   return router;
 }
@@ -104,7 +117,7 @@ function openStream(res: express.Response): void {
 }
 
 function toEvent(row: EventRow): StoredEvent {
-  return { seq: row.seq, eventType: row.event_type, entity: row.entity, entityId: row.entity_id, payload: { new: null, old: row.old } };
+  return { seq: row.seq, eventType: row.event_type, entity: row.entity, entityId: row.entity_id };
 }
 
 function format(event: StoredEvent): string {
@@ -112,10 +125,28 @@ function format(event: StoredEvent): string {
   return `id: ${event.seq}\nevent: ${event.eventType}\ndata: ${data}\n\n`;
 }
 
-/** One client connection. Events are authorized and written strictly in the order handed in. */
+/** The events of each entity, in the order given. */
+function byEntity(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {
+  const groups = new Map<string, StoredEvent[]>();
+  for (const event of events) {
+    const group = groups.get(event.entity);
+    if (group === undefined) groups.set(event.entity, [event]);
+    else group.push(event);
+  }
+  return groups;
+}
+
+/**
+ * One client connection. Events wait in `pending` while AHEAD batches are being authorized; when
+ * one finishes, everything pending (up to BATCH) becomes the next batch. Batches are written in
+ * the order they were taken, so events go out in the order the hub handed them in.
+ */
 class Stream {
-  private queue: Promise<void> = Promise.resolve();
-  private readonly ahead = new Slots(AHEAD);
+  private pending: StoredEvent[] = [];
+  /** Batches being authorized; changed synchronously, so no event is ever left behind. */
+  private inFlight = 0;
+  /** The writes of every batch taken so far, one after another. */
+  private written: Promise<void> = Promise.resolve();
   /** Live events that arrive while the replay runs; null once live. */
   private held: StoredEvent[] | null = [];
   private closed = false;
@@ -124,23 +155,25 @@ class Stream {
   constructor(
     private readonly res: express.Response,
     private readonly caller: Caller,
-    private readonly authorize: EventAuthorizer,
+    private readonly authorizers: EventAuthorizers,
     private readonly database: Database,
   ) {
     this.heartbeat = setInterval(() => this.write(": heartbeat\n\n"), HEARTBEAT_MS);
   }
 
-  /** Sends the replayed events (if any), then switches to live delivery. */
-  async start(replay: AsyncIterable<readonly StoredEvent[]> | null, sync: () => Promise<void>): Promise<void> {
+  /**
+   * Sends the replayed events (if any), then switches to live delivery. Held events at or below
+   * `after` (the client's Last-Event-ID) are ones the hub was still handing out when the stream
+   * opened: the client has them already.
+   */
+  async start(after: string | null, replay: AsyncIterable<readonly StoredEvent[]> | null, sync: () => Promise<void>): Promise<void> {
     const replayed = new Set<string>();
     if (replay !== null) {
       for await (const batch of replay) {
         if (this.closed) return;
-        for (const event of batch) {
-          replayed.add(event.seq);
-          this.enqueue(event);
-        }
-        await this.queue; // backpressure: authorize and write one batch before reading the next
+        for (const event of batch) replayed.add(event.seq);
+        this.enqueue(batch);
+        await this.idle(); // backpressure: authorize and write one batch before reading the next
       }
       // Notifications of replayed events may still be on their way to the hub; once it has
       // handled everything committed before now, every duplicate is among the held events.
@@ -148,12 +181,13 @@ class Stream {
     }
     const held = this.held ?? [];
     this.held = null;
-    for (const event of held) if (!replayed.has(event.seq)) this.enqueue(event);
+    const floor = after === null ? null : BigInt(after);
+    this.enqueue(held.filter((event) => !replayed.has(event.seq) && (floor === null || BigInt(event.seq) > floor)));
   }
 
-  deliver(event: StoredEvent): void {
-    if (this.held !== null) this.held.push(event);
-    else this.enqueue(event);
+  deliver(events: readonly StoredEvent[]): void {
+    if (this.held !== null) for (const event of events) this.held.push(event);
+    else this.enqueue(events);
   }
 
   close(): void {
@@ -163,23 +197,48 @@ class Stream {
     if (!this.res.writableEnded) this.res.end();
   }
 
-  /** Authorizes ahead (up to AHEAD events at once), writes in the order the events came in. */
-  private enqueue(event: StoredEvent): void {
-    const allowed = this.ahead.run(() => this.allowed(event));
-    this.queue = this.queue.then(async () => {
-      if (await allowed) this.write(format(event));
-    });
+  private enqueue(events: readonly StoredEvent[]): void {
+    for (const event of events) this.pending.push(event);
+    this.launch();
   }
 
-  /** Never rejects: a failed authorization withholds the event. */
-  private async allowed(event: StoredEvent): Promise<boolean> {
-    if (this.closed) return false;
-    try {
-      return await this.authorize(event, this.caller, this.database);
-    } catch (err) {
-      console.error(`events: authorizing ${event.eventType} #${event.seq} failed:`, err);
-      return false;
+  /** Takes pending events as batches while fewer than AHEAD are being authorized. */
+  private launch(): void {
+    while (this.inFlight < AHEAD && this.pending.length > 0 && !this.closed) {
+      const batch = this.pending.splice(0, BATCH);
+      this.inFlight++;
+      const allowed = this.allowed(batch); // never rejects
+      this.written = this.written
+        .then(async () => {
+          const seqs = await allowed;
+          for (const event of batch) if (seqs.has(event.seq)) this.write(format(event));
+        })
+        .catch((err) => console.error("events: writing to a stream failed:", err));
+      void allowed.then(() => {
+        this.inFlight--;
+        this.launch();
+      });
     }
+  }
+
+  /** Resolves once everything handed in so far is written (or the stream is closed). */
+  private async idle(): Promise<void> {
+    while (!this.closed && (this.inFlight > 0 || this.pending.length > 0)) await this.written;
+  }
+
+  /** The seqs of the batch the caller may see: the entities' authorizers run at once. A failure withholds that entity's events. */
+  private async allowed(batch: readonly StoredEvent[]): Promise<Set<string>> {
+    const allowed = new Set<string>();
+    const checks = [...byEntity(batch)].map(async ([entity, events]) => {
+      if (!Object.prototype.hasOwnProperty.call(this.authorizers, entity)) return;
+      try {
+        for (const seq of await this.authorizers[entity]!(events, this.caller, this.database)) allowed.add(seq);
+      } catch (err) {
+        console.error(`events: authorizing ${events.length} ${entity} event(s) from #${events[0]!.seq} failed:`, err);
+      }
+    });
+    await Promise.all(checks);
+    return allowed;
   }
 
   private write(chunk: string): void {
@@ -201,6 +260,12 @@ function hubFor(database: Database): EventHub {
   return hub;
 }
 
+/** A `sync()` caller waiting until the hub has read the `before` ids notified ahead of its barrier. */
+interface Barrier {
+  readonly before: number;
+  readonly release: () => void;
+}
+
 /** The process-wide LISTEN connection and the set of open streams. */
 class EventHub {
   private readonly streams = new Set<Stream>();
@@ -212,9 +277,17 @@ class EventHub {
   private readonly recent = new Set<string>();
   /** Pending `sync()` calls by token. */
   private readonly barriers = new Map<string, () => void>();
-  /** Dispatches run one after another, so streams receive events in notification order (the reads behind them run AHEAD). */
-  private reads: Promise<void> = Promise.resolve();
-  private readonly ahead = new Slots(AHEAD);
+  /** Event ids notified and not read yet, in notification (= commit) order. */
+  private notified: string[] = [];
+  /** How many notified ids have been queued / taken for a read since the hub started. */
+  private queuedCount = 0;
+  private takenCount = 0;
+  /** Barriers that reached the LISTEN connection, released once the ids before them are dispatched. */
+  private waiting: Barrier[] = [];
+  /** Set on (re)connect: read everything after `lastSeq` before the notified ids. */
+  private catchUpDue = false;
+  /** Whether `pump` runs; set and cleared synchronously. */
+  private pumping = false;
   private closed = false;
 
   constructor(private readonly database: Database) {
@@ -229,13 +302,13 @@ class EventHub {
     this.streams.delete(stream);
   }
 
-  /** Stored events with seq > `after`, oldest first, in batches. */
+  /** Stored events with seq > `after`, oldest first, in batches (through the pool: works while the listener is down). */
   async *replay(after: string): AsyncGenerator<StoredEvent[]> {
     for (let cursor = after; ; ) {
-      const rows = await this.query(READ_EVENTS, [cursor, null, REPLAY_BATCH]);
+      const rows = await this.poolQuery(READ_AFTER, [cursor, BATCH]);
       if (rows.length > 0) yield rows.map(toEvent);
-      if (rows.length < REPLAY_BATCH) return;
-      cursor = rows[rows.length - 1].seq;
+      if (rows.length < BATCH) return;
+      cursor = rows[rows.length - 1]!.seq;
     }
   }
 
@@ -288,50 +361,93 @@ class EventHub {
       if (channel !== CHANNEL || !payload) return;
       if (payload.startsWith(SYNC_PREFIX)) {
         const release = this.barriers.get(payload.slice(SYNC_PREFIX.length));
-        if (release !== undefined) this.read(async () => release());
-      } else {
-        // The read starts now (up to AHEAD at once); its events are dispatched in notification order.
-        const events = this.ahead.run(() => this.fetchById(payload));
-        events.catch(() => undefined); // rejections are reported by read(), in turn
-        this.read(async () => this.dispatch(await events));
+        if (release !== undefined) this.waiting.push({ before: this.queuedCount, release });
+      } else if (EVENT_ID.test(payload)) {
+        this.notified.push(payload);
+        this.queuedCount++;
       }
+      this.pump();
     });
     client
       .connect()
-      .then(() => client.query(`LISTEN ${CHANNEL}`))
+      // The hub's reads run on this connection too, as dazzle_app for the whole session (the
+      // connection is its own, never pooled): one round trip per read.
+      .then(() => client.query(`SET ROLE ${APP_ROLE}; LISTEN ${CHANNEL}`))
       .then(() => {
         if (this.closed) return void client.end();
         this.listener = client;
         this.retryMs = RETRY_MS.first;
-        this.read(() => this.catchUp());
+        this.catchUpDue = true;
+        this.pump();
       }, onLost);
   }
 
-  private read(task: () => Promise<void>): void {
-    this.reads = this.reads.then(task).catch((err) => console.error("events: reading an event failed:", err));
+  private pump(): void {
+    if (this.pumping || this.listener === null) return;
+    this.pumping = true;
+    void this.readAll(this.listener);
   }
 
-  private async fetchById(id: string): Promise<StoredEvent[]> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return [];
-    return (await this.query(READ_EVENTS, ["0", id, 1])).map(toEvent);
+  /**
+   * Reads until nothing is pending: a due catch-up first, then all notified ids (up to BATCH) in
+   * one query, dispatched in seq order; barriers are released once the ids before them are. A
+   * failed read is logged (a lost connection catches up by seq when it is back).
+   */
+  private async readAll(client: pg.Client): Promise<void> {
+    try {
+      while (!this.closed && this.listener === client) {
+        if (this.catchUpDue) {
+          this.catchUpDue = false;
+          await this.catchUp(client);
+        } else if (this.notified.length > 0) {
+          const ids = this.notified.splice(0, BATCH);
+          this.takenCount += ids.length;
+          this.dispatch(await this.read(client, READ_BY_ID, [ids]));
+        }
+        this.releaseBarriers();
+        if (!this.catchUpDue && this.notified.length === 0) return;
+      }
+    } catch (err) {
+      console.error("events: reading events failed:", err);
+      this.releaseBarriers();
+    } finally {
+      this.pumping = false;
+    }
+    // Whatever arrived while a failed read was in flight (on a still-open connection) is read now.
+    if (this.notified.length > 0 && this.listener === client) this.pump();
+  }
+
+  private releaseBarriers(): void {
+    const ready = this.waiting.filter((b) => b.before <= this.takenCount);
+    this.waiting = this.waiting.filter((b) => b.before > this.takenCount);
+    for (const barrier of ready) barrier.release();
   }
 
   /** Events committed while no LISTEN connection was open (nothing on the first connect). */
-  private async catchUp(): Promise<void> {
+  private async catchUp(client: pg.Client): Promise<void> {
     if (this.lastSeq === null) {
-      const [row] = await this.query<{ seq: string }>("SELECT dazzle_events_last_seq()::text AS seq");
-      this.lastSeq = BigInt(row.seq);
+      const { rows } = await client.query<{ seq: string }>("SELECT dazzle_events_last_seq()::text AS seq");
+      this.lastSeq = BigInt(rows[0]!.seq);
       return;
     }
-    for await (const batch of this.replay(this.lastSeq.toString())) this.dispatch(batch);
+    for (let cursor = this.lastSeq.toString(); ; ) {
+      const rows = await this.read(client, READ_AFTER, [cursor, BATCH]);
+      this.dispatch(rows);
+      if (rows.length < BATCH) return;
+      cursor = rows[rows.length - 1]!.seq;
+    }
   }
 
+  private async read(client: pg.Client, text: string, values: unknown[]): Promise<StoredEvent[]> {
+    return (await client.query<EventRow>(text, values)).rows.map(toEvent);
+  }
+
+  /** Hands the events not handed out before to every stream, as one batch. */
   private dispatch(events: readonly StoredEvent[]): void {
-    for (const event of events) {
-      if (this.recent.has(event.seq)) continue;
-      this.remember(event.seq);
-      for (const stream of this.streams) stream.deliver(event);
-    }
+    const fresh = events.filter((event) => !this.recent.has(event.seq));
+    if (fresh.length === 0) return;
+    for (const event of fresh) this.remember(event.seq);
+    for (const stream of this.streams) stream.deliver(fresh);
   }
 
   private remember(seq: string): void {
@@ -345,11 +461,11 @@ class EventHub {
    * Runs as `dazzle_app` (SET LOCAL ROLE in its own transaction), whatever the login role: an
    * authenticator has no privileges of its own. Visibility is decided per stream afterwards.
    */
-  private async query<R extends object = EventRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  private async poolQuery(text: string, values: unknown[]): Promise<EventRow[]> {
     const client = await this.database.pool.connect();
     try {
-      await client.query("BEGIN; SET LOCAL ROLE dazzle_app");
-      const { rows } = await client.query<R>(text, values);
+      await client.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}`);
+      const { rows } = await client.query<EventRow>(text, values);
       await client.query("COMMIT");
       return rows;
     } catch (err) {
@@ -357,29 +473,6 @@ class EventHub {
       throw err;
     } finally {
       client.release();
-    }
-  }
-}
-
-/** Runs at most `size` tasks at once; the others start in call order as slots free up. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      // Hand the slot straight to the next waiter, so no newcomer can take it in between.
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.free++;
     }
   }
 }

@@ -1,14 +1,27 @@
 /**
- * Every request's database work runs inside `withCaller`: one transaction that first switches to
- * the `dazzle_app` role and sets the caller's session settings transaction-locally
- * (`CONTEXT_SQL`, generated from the spec), then, for an authenticated caller, loads the
- * principal attributes and tenant the rules need from the caller's own principal row
- * (`PRINCIPAL_SQL`, already as `dazzle_app`, so a NOINHERIT authenticator login works). Row-level
- * security applies to everything that follows and nothing leaks to the next user of the pooled
- * connection. The tenant comes only from the principal row, never from the request.
+ * Every request's database work runs inside `withCaller`: one transaction, opened as the
+ * `dazzle_app` role, in which the caller's session settings are set transaction-locally before
+ * anything else. Row-level security applies to everything that follows and nothing leaks to the
+ * next user of the pooled connection. The tenant comes only from the principal row, never from
+ * the request.
+ *
+ * Round trips per request (DESIGN.md §4): four (five with Kysely's own `begin` and a separate
+ * principal statement).
+ * 1. `BEGIN_SQL` — `begin; set local role dazzle_app`: no parameters, so pg sends it as one
+ *    simple-protocol message with two statements (nothing is interpolated). Sent by `AppDriver`,
+ *    which replaces Kysely's plain `begin`.
+ * 2. `CALLER_SQL` — one parameterised statement, already as `dazzle_app` (so EXECUTE on the
+ *    principal lookup is checked for `dazzle_app`, which a NOINHERIT authenticator login needs):
+ *    sets `dazzle.user_id` / `dazzle.roles` and, for an authenticated caller, loads the principal
+ *    attributes and tenant (the ordering inside that statement: generator/emit/ts/emit-context.ts).
+ * 3. The request's own statements.
+ * 4. COMMIT — or ROLLBACK when anything throws (Kysely's transaction).
+ * The role and every setting are transaction-local: COMMIT or ROLLBACK drops them. If opening
+ * the transaction fails half-way (the role switch fails after BEGIN), `AppDriver` rolls back
+ * before the connection goes back to the pool; a connection whose ROLLBACK fails is discarded.
  */
-import { CompiledQuery, type Transaction } from "kysely";
-import { CONTEXT_SQL, PRINCIPAL_SQL } from "../context";
+import { CompiledQuery, PostgresDialect, PostgresDriver, type Driver, type Transaction } from "kysely";
+import { BEGIN_SQL, CALLER_SQL } from "../context";
 import type { DB } from "../db";
 import type { Caller } from "./auth";
 import type { Database } from "./database";
@@ -19,9 +32,39 @@ export function withCaller<T>(
   fn: (trx: Transaction<DB>) => Promise<T>,
 ): Promise<T> {
   return database.db.transaction().execute(async (trx) => {
-    await trx.executeQuery(CompiledQuery.raw(CONTEXT_SQL, [caller.userId ?? "", caller.roles.join(",")]));
-    // Anonymous callers have no principal row: the settings stay unset, which reads as NULL.
-    if (PRINCIPAL_SQL !== null && caller.userId !== null) await trx.executeQuery(CompiledQuery.raw(PRINCIPAL_SQL, []));
+    await trx.executeQuery(CompiledQuery.raw(CALLER_SQL, [caller.userId ?? "", caller.roles.join(",")]));
     return fn(trx);
   });
+}
+
+/**
+ * Kysely's PostgreSQL driver whose transactions open with `BEGIN_SQL`: every transaction on the
+ * app's Kysely instance runs as `dazzle_app` (isolation level and access mode settings are not
+ * used by the app and not supported). Kysely does not roll back when `beginTransaction` throws,
+ * so this does.
+ */
+class AppDriver extends PostgresDriver {
+  override async beginTransaction(connection: Parameters<PostgresDriver["rollbackTransaction"]>[0]): Promise<void> {
+    try {
+      await connection.executeQuery(CompiledQuery.raw(BEGIN_SQL));
+    } catch (err) {
+      // Outside a transaction ROLLBACK only warns; if it fails, Kysely discards the connection.
+      await this.rollbackTransaction(connection).catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+/** The PostgreSQL dialect with `AppDriver`, for runtime/database.ts. */
+export class AppDialect extends PostgresDialect {
+  readonly #config: ConstructorParameters<typeof PostgresDialect>[0];
+
+  constructor(config: ConstructorParameters<typeof PostgresDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new AppDriver(this.#config);
+  }
 }
