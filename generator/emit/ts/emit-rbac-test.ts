@@ -5,6 +5,7 @@
  * runner below is static: it creates a fresh database, migrates it, seeds it, boots the app
  * in-process and compares the HTTP answers and the rows RLS alone admits with the expectations.
  */
+import path from "node:path";
 import type { AppIR } from "../../ir/ir";
 import type { EmitContext, GeneratedFile } from "../types";
 import { tsHeader } from "../types";
@@ -12,6 +13,7 @@ import { formatTypeScript } from "./common";
 import { buildRbacModel } from "./rbac-model";
 
 export const RBAC_TEST_PATH = "test/rbac.test.ts";
+export const RBAC_DATA_PATH = "test/rbac.data.json";
 
 const DOC = `/**
  * RBAC matrix (DSL.md §6), generated. For every exposed entity × operation × caller (one caller
@@ -24,7 +26,7 @@ const DOC = `/**
  *   context (BEGIN_SQL + CALLER_SQL, no app filter) equal the expected read ∪ list ids, and equal what
  *   the app returned through list and read.
  *
- * The expectations below were computed by dazzle-gen at generation time with an evaluator of
+ * The expectations (test/rbac.data.json) were computed by dazzle-gen at generation time with an evaluator of
  * the access IR (permit/forbid, scope rules, FK paths, via junctions, three-valued logic) over
  * the seed rows — not by running the compiled SQL — so this test fails when the SQL the app or
  * the database enforces disagrees with the rules. Mutations are undone by re-seeding.
@@ -257,33 +259,35 @@ for (const entity of ENTITIES) {
 }
 `;
 
-function entityLiteral(e: ReturnType<typeof buildRbacModel>["entities"][number]): string {
-  const { expectations, candidates, ...head } = e;
-  const h = JSON.stringify(head).slice(0, -1);
-  return [
-    `  ${h},`,
-    `    candidates: [\n${candidates.map((c) => `      ${JSON.stringify(c)},`).join("\n")}\n    ],`,
-    `    expectations: [\n${expectations.map((x) => `      ${JSON.stringify(x)},`).join("\n")}\n    ],`,
-    "  },",
-  ].join("\n");
+/**
+ * JSON with objects and arrays expanded to `depth` levels (two-space indent) and everything deeper
+ * on one line: a seed row, a caller's expectations or a create candidate per line, so a
+ * regeneration's diff shows which ones changed.
+ */
+function jsonLines(value: unknown, depth: number, indent = ""): string {
+  if (depth === 0 || value === null || typeof value !== "object") return JSON.stringify(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[\n${value.map((v) => `${inner}${jsonLines(v, depth - 1, inner)}`).join(",\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return "{}";
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${jsonLines(v, depth - 1, inner)}`).join(",\n")}\n${indent}}`;
 }
 
-export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile {
+/**
+ * The matrix as two files: `test/rbac.test.ts` (the typed runner) and `test/rbac.data.json`
+ * (seed rows, callers and expectations). The data is plain JSON rather than a TypeScript literal
+ * so that neither the formatter nor `tsc` has to read it: for a 500-entity spec it is megabytes.
+ */
+export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile[] {
   const model = buildRbacModel(app);
-  const data = [
+  const data = jsonLines({ seed: model.seed, callers: model.callers, entities: model.entities }, 4);
+  const types = [
     "type Value = string | number | boolean | null;",
     "interface Caller { readonly name: string; readonly userId: string | null; readonly roles: readonly string[] | null }",
-    "",
-    "/** Rows loaded into every table (columns as in the migration), parents and children alike. */",
-    `const SEED: readonly { table: string; rows: readonly Record<string, Value>[] }[] = [\n${model.seed
-      .map((t) => `  { table: ${JSON.stringify(t.table)}, rows: [\n${t.rows.map((r) => `    ${JSON.stringify(r)},`).join("\n")}\n  ] },`)
-      .join("\n")}\n];`,
-    "",
-    "/** Who calls: two principals per role, neighbouring role pairs, all roles, an unknown role, and anonymous (roles null: no token). */",
-    `const CALLERS: readonly Caller[] = [\n${model.callers.map((c) => `  ${JSON.stringify(c)},`).join("\n")}\n];`,
-    "",
-    "/** Expected outcomes, computed from the access IR over SEED by dazzle-gen. */",
-    `const ENTITIES: readonly {
+    `interface EntityCase {
   name: string; table: string; route: string; updateColumn: string | null; cascades: boolean;
   candidates: readonly Record<string, Value>[];
   expectations: readonly {
@@ -291,13 +295,26 @@ export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile {
     read: Record<string, number>; update: Record<string, number>; delete: Record<string, number>;
     create: readonly number[]; rls: readonly string[];
   }[];
-}[] = [
-${model.entities.map(entityLiteral).join("\n")}
-];`,
+}`,
+    "",
+    "/**",
+    " * The matrix data, computed from the access IR by dazzle-gen: SEED, the rows loaded into every",
+    " * table (columns as in the migration); CALLERS, two principals per role, neighbouring role pairs,",
+    " * all roles, an unknown role and anonymous (roles null: no token); ENTITIES, the expected outcomes.",
+    " */",
+    `const DATA = JSON.parse(readFileSync(path.join(__dirname, ${JSON.stringify(path.posix.basename(RBAC_DATA_PATH))}), "utf8")) as {`,
+    "  seed: readonly { table: string; rows: readonly Record<string, Value>[] }[];",
+    "  callers: readonly Caller[];",
+    "  entities: readonly EntityCase[];",
+    "};",
+    "const SEED = DATA.seed;",
+    "const CALLERS = DATA.callers;",
+    "const ENTITIES = DATA.entities;",
   ].join("\n");
   const imports = [
     'import assert from "node:assert/strict";',
     'import { randomBytes } from "node:crypto";',
+    'import { readFileSync } from "node:fs";',
     'import type http from "node:http";',
     'import type { AddressInfo } from "node:net";',
     'import path from "node:path";',
@@ -311,7 +328,9 @@ ${model.entities.map(entityLiteral).join("\n")}
     'import { startEmbedded, type EmbeddedDatabase } from "../src/generated/runtime/embedded";',
     'import { migrateDatabase } from "../src/generated/runtime/migrate";',
   ].join("\n");
-  // Kept in formatText form like every emitted file (the data literals get the formatter's spacing).
-  const contents = formatTypeScript(`${tsHeader(ctx)}${DOC}\n${imports}\n\n${data}\n${RUNNER}`);
-  return { path: RBAC_TEST_PATH, contents, owner: "generator" };
+  const contents = formatTypeScript(`${tsHeader(ctx)}${DOC}\n${imports}\n\n${types}\n${RUNNER}`);
+  return [
+    { path: RBAC_TEST_PATH, contents, owner: "generator" },
+    { path: RBAC_DATA_PATH, contents: `${data}\n`, owner: "generator" },
+  ];
 }

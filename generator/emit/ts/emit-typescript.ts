@@ -29,7 +29,7 @@ export function emitTypeScript(app: AppIR, ctx: EmitContext): GeneratedFile[] {
     emitValidationModule(ctx),
     emitApp(app, ctx),
     emitServer(app, ctx),
-    emitRbacTest(app, ctx),
+    ...emitRbacTest(app, ctx),
   ];
   // Entities without permit/forbid rules are default-deny: no routes, so no modules (DSL.md §6.2).
   for (const entity of app.entities.filter((e) => e.access.exposed)) {

@@ -676,6 +676,10 @@ export function buildRbacModel(app: AppIR): RbacModel {
   const aliveUsers = fixed.find((t) => t.table === ptable)!.rows.map((r) => r.id as string);
   const callers = callersOf(app, aliveUsers);
   const ev = new Evaluator(app, fixed);
+  // Tables some FK deletes along with (or nulls) when their row goes: their deletes cascade.
+  const cascadeTargets = new Set(
+    infos.flatMap((t) => t.fields.flatMap((f) => (f.type.kind === "ref" && f.onDelete !== undefined && f.onDelete !== "restrict" ? [f.type.table] : []))),
+  );
   const referenced = new Set<Value>();
   for (const [n, t] of fixed.entries()) {
     for (const f of infos[n]!.fields) {
@@ -736,7 +740,7 @@ export function buildRbacModel(app: AppIR): RbacModel {
         rls: rows.filter(visible).map((r) => r.id as string).sort(),
       };
     });
-    const cascades = infos.some((t) => t.fields.some((f) => f.type.kind === "ref" && f.type.table === e.table && (f as { onDelete?: string }).onDelete !== undefined && (f as { onDelete?: string }).onDelete !== "restrict"));
+    const cascades = cascadeTargets.has(e.table);
     entities.push({ name: e.name, table: e.table, route: e.route, updateColumn: pickUpdateColumn(e), cascades, candidates, expectations });
   }
   return { seed: fixed, callers, entities };

@@ -22,6 +22,7 @@ import path from "node:path";
 import { Client } from "pg";
 import { generateApp, http, installAppDependencies, makeTempDir, openEventStream, removeTempDir, signToken, startApp, typecheckApp, type HttpResponse, type StartedApp } from "../support/app";
 import { CORPUS_DIR, corpusPresent, skipMessage } from "../support/corpus";
+import { emittedAndIntrospected } from "../support/db-types";
 import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
 
 const FIXTURE = path.resolve(__dirname, "../../../fixtures/e2e-tenancy/app.dz");
@@ -525,3 +526,12 @@ entity Note "Note":
     expect(one.body).toStrictEqual({ id: N.n1, tenant_id: O.one, title: "one a" });
   });
 });
+
+test("db.ts equals what kysely-codegen introspects from the migrated tenancy database (injected keys included)", async () => {
+  const { emitted, introspected } = await emittedAndIntrospected(path.join(ctx.tmp!, "tenancy"), ctx.db!.url, ctx.tmp!);
+  expect(emitted.tables).toEqual(introspected.tables);
+  // kysely-codegen also declares the aliases of the excluded framework tables (`Timestamp` for
+  // `_dazzle_events.created_at`); every alias db.ts declares must be codegen's.
+  for (const [name, type] of Object.entries(emitted.aliases)) expect([name, type]).toEqual([name, introspected.aliases[name]]);
+  expect(introspected.tables.task).toMatchObject({ tenant_id: "Generated<string>" });
+}, 180_000);

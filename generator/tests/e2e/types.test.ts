@@ -13,7 +13,6 @@
  * - invalid values and constraint violations answer 422 naming the field, and the CHECKs exist
  *   in the database for writes that bypass the app.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
   generateApp,
@@ -21,18 +20,16 @@ import {
   installAppDependencies,
   makeTempDir,
   removeTempDir,
-  run,
-  childEnv,
   signToken,
   startApp,
   typecheckApp,
   type HttpResponse,
   type StartedApp,
 } from "../support/app";
+import { emittedAndIntrospected } from "../support/db-types";
 import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
 
 const FIXTURE = path.resolve(__dirname, "../../../fixtures/e2e-types/app.dz");
-const CODEGEN = path.resolve(__dirname, "../../../node_modules/.bin/kysely-codegen");
 const USER = "a0000000-0000-4000-8000-000000000001";
 
 interface Ctx {
@@ -87,15 +84,7 @@ describe("types: build and schema", () => {
   }, 5 * 60_000);
 
   test("db.ts equals what kysely-codegen introspects from the migrated database", async () => {
-    const out = path.join(ctx.tmp!, "codegen-db.ts");
-    const result = await run(
-      CODEGEN,
-      ["--dialect", "postgres", "--url", ctx.db!.url, "--out-file", out, "--date-parser", "string", "--numeric-parser", "string", "--exclude-pattern", "*._dazzle*"],
-      { cwd: ctx.tmp!, env: childEnv(), timeoutMs: 120_000 },
-    );
-    expect({ exitCode: result.exitCode }).toEqual({ exitCode: 0 });
-    const introspected = parseDbTypes(readFileSync(out, "utf8"));
-    const emitted = parseDbTypes(readFileSync(path.join(ctx.appDir, "src/generated/db.ts"), "utf8"));
+    const { emitted, introspected } = await emittedAndIntrospected(ctx.appDir, ctx.db!.url, ctx.tmp!);
     expect(emitted).toEqual(introspected);
     // Sanity: the comparison saw every type family.
     expect(introspected.tables.item).toMatchObject({
@@ -299,24 +288,3 @@ describe("types: invalid values and constraint violations are 422 naming the fie
     ).toEqual({ code: "23514", constraint: "ck_item_handle_slug" });
   });
 });
-
-/** Tables → columns → type text, from a Kysely types file (comments dropped, enum unions as `string`). */
-function parseDbTypes(text: string): { tables: Record<string, Record<string, string>>; aliases: Record<string, string> } {
-  const clean = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-  const interfaces = new Map<string, Record<string, string>>();
-  for (const m of clean.matchAll(/export interface (\w+) \{([^}]*)\}/g)) {
-    const props: Record<string, string> = {};
-    for (const line of m[2]!.split(";")) {
-      const p = /^\s*("?[\w$]+"?)\s*:\s*([\s\S]+?)\s*$/.exec(line);
-      if (p) props[p[1]!.replace(/"/g, "")] = p[2]!.replace(/\s+/g, " ").replace(/"[^"]*"(?: \| "[^"]*")*/g, "string");
-    }
-    interfaces.set(m[1]!, props);
-  }
-  const aliases: Record<string, string> = {};
-  for (const m of clean.matchAll(/export type (\w+)(<[^=]*>)? = ([\s\S]*?);\s*\n(?=\n|export|$)/g)) {
-    aliases[m[1]!] = m[3]!.replace(/\s+/g, " ").replace(/;\s*\}/g, "}").replace(/\s*([{}])\s*/g, "$1");
-  }
-  const tables: Record<string, Record<string, string>> = {};
-  for (const [table, iface] of Object.entries(interfaces.get("DB") ?? {})) tables[table] = interfaces.get(iface) ?? {};
-  return { tables, aliases };
-}
