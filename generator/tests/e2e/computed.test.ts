@@ -16,18 +16,13 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  generateApp,
   http,
-  installAppDependencies,
-  makeTempDir,
-  removeTempDir,
   signToken,
-  startApp,
-  typecheckApp,
   type HttpResponse,
   type StartedApp,
 } from "../support/app";
-import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
+import { bootGeneratedApp, type BootedApp } from "../support/boot";
+import { withClient, type TestDatabase } from "../support/pg";
 
 const FIXTURE = path.resolve(__dirname, "../../../fixtures/e2e-computed/app.dz");
 const USER = "a0000000-0000-4000-8000-000000000003";
@@ -39,6 +34,7 @@ const TOKENS = {
 type Who = keyof typeof TOKENS;
 
 interface Ctx {
+  booted?: BootedApp;
   tmp?: string;
   appDir: string;
   db?: TestDatabase;
@@ -66,21 +62,12 @@ const plusDays = (iso: string, days: number) => new Date(Date.parse(iso) + days 
 const NO_TASKS = { task_count: 0, total_hours: 0, avg_hours: null, min_hours: null, max_hours: null, last_due: null };
 
 beforeAll(async () => {
-  ctx.tmp = await makeTempDir("dz-e2e-computed-");
-  ctx.appDir = path.join(ctx.tmp, "app");
-  const generated = await generateApp(FIXTURE, ctx.appDir);
-  if (generated.exitCode !== 0) throw new Error(`dazzle-gen exited ${generated.exitCode}:\n${generated.stderr}`);
-  await installAppDependencies(ctx.appDir);
-  ctx.typecheck = typecheckApp(ctx.appDir);
-  ctx.typecheck.catch(() => undefined);
-  ctx.db = await createTestDatabase("e2e_computed");
-  ctx.app = await startApp(ctx.appDir, { DATABASE_URL: ctx.db.url });
+  const booted = await bootGeneratedApp({ name: "computed", spec: { file: FIXTURE } });
+  Object.assign(ctx, { booted, tmp: booted.tmp, appDir: booted.appDir, db: booted.db, app: booted.app, typecheck: booted.typecheck });
 }, 10 * 60_000);
 
 afterAll(async () => {
-  await ctx.app?.stop().catch(() => undefined);
-  await ctx.db?.drop();
-  await removeTempDir(ctx.tmp);
+  await ctx.booted?.close();
 }, 60_000);
 
 describe("computed fields: build", () => {

@@ -10,21 +10,15 @@
  * Rows the burst updates or deletes exist before it, and rows it creates are not touched again,
  * so whether a created/updated row is in scope does not depend on when it is authorized.
  */
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import type { Client } from "pg";
 import {
-  generateApp,
-  installAppDependencies,
-  makeTempDir,
   openEventStream,
-  removeTempDir,
   signToken,
-  startApp,
   type SseStream,
   type StartedApp,
 } from "../support/app";
-import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
+import { bootGeneratedApp, type BootedApp } from "../support/boot";
+import { withClient, type TestDatabase } from "../support/pg";
 
 const SPEC = `module burst
 
@@ -84,21 +78,14 @@ const KINDS = [
 const OPS = ["created", "updated", "deleted"] as const;
 const N = 300;
 
-let tmp: string | undefined;
+let booted: BootedApp | undefined;
 let db: TestDatabase | undefined;
 let app: StartedApp | undefined;
 const streams: SseStream[] = [];
 
 beforeAll(async () => {
-  tmp = await makeTempDir("dz-e2e-burst-");
-  const spec = path.join(tmp, "app.dz");
-  writeFileSync(spec, SPEC);
-  const appDir = path.join(tmp, "app");
-  const generated = await generateApp(spec, appDir);
-  if (generated.exitCode !== 0) throw new Error(`dazzle-gen exited ${generated.exitCode}:\n${generated.stderr}`);
-  await installAppDependencies(appDir);
-  db = await createTestDatabase("e2e_burst");
-  app = await startApp(appDir, { DATABASE_URL: db.url });
+  booted = await bootGeneratedApp({ name: "burst", spec: { text: SPEC } });
+  ({ db, app } = booted);
   await withClient(db.url, async (c) => {
     await c.query(`INSERT INTO org (id, name) VALUES ($1, 'A'), ($2, 'B')`, [ORG.a, ORG.b]);
     await c.query(`INSERT INTO "user" (id, email, tenant_id) VALUES ($1, 'a1@x.test', $4), ($2, 'a2@x.test', $4), ($3, 'b1@x.test', $5)`, [
@@ -113,9 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const stream of streams) stream.close();
-  await app?.stop();
-  await db?.drop();
-  await removeTempDir(tmp);
+  await booted?.close();
 }, 60_000);
 
 interface Write {

@@ -14,18 +14,13 @@
  */
 import path from "node:path";
 import {
-  generateApp,
   http,
-  installAppDependencies,
-  makeTempDir,
-  removeTempDir,
   signToken,
-  startApp,
-  typecheckApp,
   type HttpResponse,
   type StartedApp,
 } from "../support/app";
-import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
+import { bootGeneratedApp, type BootedApp } from "../support/boot";
+import { withClient, type TestDatabase } from "../support/pg";
 
 const FIXTURE = path.resolve(__dirname, "../../../fixtures/e2e-rules/app.dz");
 const USER = "a0000000-0000-4000-8000-000000000002";
@@ -37,6 +32,7 @@ const TOKENS = {
 type Who = keyof typeof TOKENS;
 
 interface Ctx {
+  booted?: BootedApp;
   tmp?: string;
   appDir: string;
   db?: TestDatabase;
@@ -76,21 +72,12 @@ function transitionError(message: string, from: string, to: string, guard?: unkn
 }
 
 beforeAll(async () => {
-  ctx.tmp = await makeTempDir("dz-e2e-rules-");
-  ctx.appDir = path.join(ctx.tmp, "app");
-  const generated = await generateApp(FIXTURE, ctx.appDir);
-  if (generated.exitCode !== 0) throw new Error(`dazzle-gen exited ${generated.exitCode}:\n${generated.stderr}`);
-  await installAppDependencies(ctx.appDir);
-  ctx.typecheck = typecheckApp(ctx.appDir);
-  ctx.typecheck.catch(() => undefined);
-  ctx.db = await createTestDatabase("e2e_rules");
-  ctx.app = await startApp(ctx.appDir, { DATABASE_URL: ctx.db.url });
+  const booted = await bootGeneratedApp({ name: "rules", spec: { file: FIXTURE } });
+  Object.assign(ctx, { booted, tmp: booted.tmp, appDir: booted.appDir, db: booted.db, app: booted.app, typecheck: booted.typecheck });
 }, 10 * 60_000);
 
 afterAll(async () => {
-  await ctx.app?.stop().catch(() => undefined);
-  await ctx.db?.drop();
-  await removeTempDir(ctx.tmp);
+  await ctx.booted?.close();
 }, 60_000);
 
 describe("rules: build and schema", () => {

@@ -7,21 +7,15 @@
  * values (sensitive is not access control), and nothing the server logs contains them, not even
  * the log of a PostgreSQL error whose detail quotes the row.
  */
-import { writeFileSync } from "node:fs";
-import path from "node:path";
 import {
-  generateApp,
   http,
-  installAppDependencies,
-  makeTempDir,
   openEventStream,
-  removeTempDir,
   signToken,
-  startApp,
   type SseStream,
   type StartedApp,
 } from "../support/app";
-import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
+import { bootGeneratedApp, type BootedApp } from "../support/boot";
+import { withClient, type TestDatabase } from "../support/pg";
 
 const SPEC = `module vault
 
@@ -59,28 +53,19 @@ const SSN = "123-45-6789";
 const NEW_SSN = "987-65-4321";
 const R = "[redacted]";
 
-let tmp: string | undefined;
+let booted: BootedApp | undefined;
 let db: TestDatabase | undefined;
 let app: StartedApp | undefined;
 let stream: SseStream | undefined;
 
 beforeAll(async () => {
-  tmp = await makeTempDir("dz-e2e-sensitive-");
-  const spec = path.join(tmp, "app.dz");
-  writeFileSync(spec, SPEC);
-  const appDir = path.join(tmp, "app");
-  const generated = await generateApp(spec, appDir);
-  if (generated.exitCode !== 0) throw new Error(`dazzle-gen exited ${generated.exitCode}:\n${generated.stderr}`);
-  await installAppDependencies(appDir);
-  db = await createTestDatabase("e2e_sensitive");
-  app = await startApp(appDir, { DATABASE_URL: db.url });
+  booted = await bootGeneratedApp({ name: "sensitive", spec: { text: SPEC } });
+  ({ db, app } = booted);
 }, 300_000);
 
 afterAll(async () => {
   stream?.close();
-  await app?.stop();
-  await db?.drop();
-  await removeTempDir(tmp);
+  await booted?.close();
 }, 60_000);
 
 const token = () => signToken(OWNER, ["member"]);

@@ -15,24 +15,20 @@
  */
 import path from "node:path";
 import {
-  generateApp,
   http,
-  installAppDependencies,
-  makeTempDir,
-  removeTempDir,
   signToken,
-  startApp,
-  typecheckApp,
   type HttpResponse,
   type StartedApp,
 } from "../support/app";
 import { emittedAndIntrospected } from "../support/db-types";
-import { createTestDatabase, withClient, type TestDatabase } from "../support/pg";
+import { bootGeneratedApp, type BootedApp } from "../support/boot";
+import { withClient, type TestDatabase } from "../support/pg";
 
 const FIXTURE = path.resolve(__dirname, "../../../fixtures/e2e-types/app.dz");
 const USER = "a0000000-0000-4000-8000-000000000001";
 
 interface Ctx {
+  booted?: BootedApp;
   tmp?: string;
   appDir: string;
   db?: TestDatabase;
@@ -60,22 +56,13 @@ let n = 0;
 const body = (extra: Record<string, unknown> = {}) => ({ ...BASE, name: `${BASE.name} ${++n}`, handle: `widget-${n}`, ...extra });
 
 beforeAll(async () => {
-  ctx.tmp = await makeTempDir("dz-e2e-types-");
-  ctx.appDir = path.join(ctx.tmp, "app");
-  const generated = await generateApp(FIXTURE, ctx.appDir);
-  if (generated.exitCode !== 0) throw new Error(`dazzle-gen exited ${generated.exitCode}:\n${generated.stderr}`);
-  await installAppDependencies(ctx.appDir);
-  ctx.typecheck = typecheckApp(ctx.appDir);
-  ctx.typecheck.catch(() => undefined);
-  ctx.db = await createTestDatabase("e2e_types");
   // UTC+14: a DATE parsed into a JS Date, or a timestamp formatted in local time, would show.
-  ctx.app = await startApp(ctx.appDir, { DATABASE_URL: ctx.db.url, TZ: "Pacific/Kiritimati" });
+  const booted = await bootGeneratedApp({ name: "types", spec: { file: FIXTURE }, env: { TZ: "Pacific/Kiritimati" } });
+  Object.assign(ctx, { booted, tmp: booted.tmp, appDir: booted.appDir, db: booted.db, app: booted.app, typecheck: booted.typecheck });
 }, 10 * 60_000);
 
 afterAll(async () => {
-  await ctx.app?.stop().catch(() => undefined);
-  await ctx.db?.drop();
-  await removeTempDir(ctx.tmp);
+  await ctx.booted?.close();
 }, 60_000);
 
 describe("types: build and schema", () => {
