@@ -159,7 +159,10 @@ function lowerTenancy(program: CheckedProgram): TenancyIR {
     } else if (e.kind === "tenancyPartitionKey") partitionKey = e.value.name;
     else if (e.kind === "tenancyExcluded") excluded = [...excluded, ...e.entities.map((x) => x.name)];
   }
-  return { mode, partitionKey, excluded: [...new Set(excluded)].sort(), root: root?.name ?? null, active: mode === "shared_schema" && root !== null };
+  // Whether tenancy is active was decided once, at link time (link-tenancy.ts); hand-built
+  // programs without that link step fall back to the same rule (DSL.md §7 "Activation").
+  const active = program.tenancy !== undefined ? program.tenancy !== null : mode === "shared_schema" && root !== null;
+  return { mode, partitionKey, excluded: [...new Set(excluded)].sort(), root: root?.name ?? null, active };
 }
 
 /** Days of a retention value: a number of days, or a duration (`m` = 30 days, `y` = 365 here). */
