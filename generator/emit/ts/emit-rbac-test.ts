@@ -50,20 +50,13 @@ let server: http.Server | null = null;
 let baseUrl = "";
 const tokens = new Map<string, string>();
 
-async function seed(): Promise<void> {
+/** Runs \`fn\` in one transaction as the admin login with triggers and FK checks off (seeding only). */
+async function asSeeder(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
   const client = await admin!.connect();
   await client.query("BEGIN");
   try {
     await client.query("SET LOCAL session_replication_role = replica");
-    await client.query(\`TRUNCATE \${SEED.map((t) => quoteIdent(t.table)).join(", ")}\`);
-    for (const t of SEED) {
-      if (t.rows.length === 0) continue;
-      const columns = Object.keys(t.rows[0]!).map(quoteIdent).join(", ");
-      await client.query(
-        \`INSERT INTO \${quoteIdent(t.table)} (\${columns}) SELECT \${columns} FROM json_populate_recordset(NULL::\${quoteIdent(t.table)}, $1)\`,
-        [JSON.stringify(t.rows)],
-      );
-    }
+    await fn(client);
     await client.query("COMMIT");
   } catch (err) {
     await client.query("ROLLBACK");
@@ -71,6 +64,23 @@ async function seed(): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+/** Inserts rows given as JSON objects (column → value), typed by the table itself. */
+async function insertRows(client: pg.PoolClient, table: string, rows: readonly Record<string, Value>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!).map(quoteIdent).join(", ");
+  await client.query(
+    \`INSERT INTO \${quoteIdent(table)} (\${columns}) SELECT \${columns} FROM json_populate_recordset(NULL::\${quoteIdent(table)}, $1)\`,
+    [JSON.stringify(rows)],
+  );
+}
+
+function seed(): Promise<void> {
+  return asSeeder(async (client) => {
+    await client.query(\`TRUNCATE \${SEED.map((t) => quoteIdent(t.table)).join(", ")}\`);
+    for (const t of SEED) await insertRows(client, t.table, t.rows);
+  });
 }
 
 /** Allowed: listed rows plus reads, updates, deletes and creates that succeed. Cases: per entity and caller, the list, each row's read, RLS, each row's update and delete, each create candidate. */
@@ -95,24 +105,11 @@ const rowsOf = (table: string) => SEED.find((t) => t.table === table)!.rows;
 async function restoreRow(entity: { table: string; cascades: boolean }, id: string, deleted = false): Promise<void> {
   // A delete that cascaded or nulled references changed other rows too: re-seed everything.
   if (deleted && entity.cascades) return seed();
-  const client = await admin!.connect();
-  const table = quoteIdent(entity.table);
   const row = rowsOf(entity.table).find((r) => r["id"] === id);
-  await client.query("BEGIN");
-  try {
-    await client.query("SET LOCAL session_replication_role = replica");
-    await client.query(\`DELETE FROM \${table} WHERE id = $1\`, [id]);
-    if (row !== undefined) {
-      const columns = Object.keys(row).map(quoteIdent).join(", ");
-      await client.query(\`INSERT INTO \${table} (\${columns}) SELECT \${columns} FROM json_populate_record(NULL::\${table}, $1)\`, [JSON.stringify(row)]);
-    }
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK");
-    throw err;
-  } finally {
-    client.release();
-  }
+  await asSeeder(async (client) => {
+    await client.query(\`DELETE FROM \${quoteIdent(entity.table)} WHERE id = $1\`, [id]);
+    if (row !== undefined) await insertRows(client, entity.table, [row]);
+  });
 }
 
 before(async () => {
