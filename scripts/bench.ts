@@ -38,6 +38,7 @@ import { Client } from "pg";
 import { CORPUS_DIR, corpusPresent, corpusProjects } from "../generator/tests/support/corpus";
 import {
   applyMigration,
+  appListQuery,
   asCaller,
   explain,
   irOf,
@@ -257,9 +258,9 @@ const RLS_TARGET = 1.1;
  * superuser (bypassed). TIMING OFF keeps the total but not the per-node clock reads, which would
  * otherwise charge every extra plan node (a policy's init-plans) with instrumentation cost.
  */
-async function executionMs(client: Client, sql: string, rls: boolean, member: Caller = teamsMember()): Promise<number> {
+async function executionMs(client: Client, sql: string, rls: boolean, member: Caller = teamsMember(), role = "dazzle_app"): Promise<number> {
   const run = async () => (await client.query(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${sql}`)).rows[0]["QUERY PLAN"][0]["Execution Time"] as number;
-  if (rls) return asCaller(client, member, run);
+  if (rls) return asCaller(client, member, run, role);
   // The same context settings, so the app filter's `(SELECT dazzle_user_id())` reads the same values.
   await client.query("BEGIN");
   try {
@@ -300,29 +301,34 @@ async function benchDatabase(rows: string[][], plans: string[]): Promise<void> {
     const measure = async (q: ListQuery, caller: Caller, note: string) => {
       const table = q.table;
       const total = Number((await client!.query(`SELECT count(*) FROM "${table}"`)).rows[0].count);
-      // Same SQL text both ways; only the role differs (policy applied, or bypassed as superuser).
-      const returned = await asCaller(client!, caller, async () => (await client!.query(q.sql)).rowCount ?? 0);
+      // RLS on: the query the app sends for this caller, as the role it runs as (a caller role
+      // with the residual filter when the role has a list plan). RLS off: the rule's whole
+      // filter as the superuser (policies bypassed). Both return the same rows.
+      const app = appListQuery(ir, q, caller.roles[0]!);
+      const returned = await asCaller(client!, caller, async () => (await client!.query(app.sql)).rowCount ?? 0, app.role);
+      const bare = await asCaller(client!, caller, async () => (await client!.query(q.sql)).rowCount ?? 0);
+      if (returned !== bare) throw new Error(`${q.rule}: ${returned} rows as ${app.role}, ${bare} with the whole filter as dazzle_app`);
       const on: number[] = [];
       const off: number[] = [];
       for (let i = 0; i < RLS_WARMUP; i++) {
-        await executionMs(client!, q.sql, true, caller);
+        await executionMs(client!, app.sql, true, caller, app.role);
         await executionMs(client!, q.sql, false, caller);
       }
       for (let i = 0; i < RLS_RUNS; i++) {
         // Alternate the order so drift (caches, autovacuum) hits both sides alike.
         if (i % 2 === 0) {
-          on.push(await executionMs(client!, q.sql, true, caller));
+          on.push(await executionMs(client!, app.sql, true, caller, app.role));
           off.push(await executionMs(client!, q.sql, false, caller));
         } else {
           off.push(await executionMs(client!, q.sql, false, caller));
-          on.push(await executionMs(client!, q.sql, true, caller));
+          on.push(await executionMs(client!, app.sql, true, caller, app.role));
         }
       }
       const ratio = median(on) / median(off);
       const size = total >= 1_000_000 ? `${total / 1_000_000}M` : `${Math.round(total / 1000)}k`;
       rows.push([
         "e",
-        `${q.rule} list of ${returned} rows${note}, ${size} rows, RLS on, ${RLS_RUNS} runs`,
+        `${q.rule} list of ${returned} rows${note}, ${size} rows, RLS on as ${app.role}, ${RLS_RUNS} runs`,
         ms(median(on)),
         `RLS off ${ms(median(off))}`,
         `${ratio.toFixed(2)}×`,
@@ -340,7 +346,8 @@ async function benchDatabase(rows: string[][], plans: string[]): Promise<void> {
 
     for (const q of listQueries(ir, ["list"])) {
       const caller = teamsMember();
-      const plan = await explain(client, caller, q.sql);
+      const app = appListQuery(ir, q, caller.roles[0]!);
+      const plan = await explain(client, caller, app.sql, false, app.role);
       const summary = planSummary(plan, q.table);
       const wanted = q.columns.flat();
       const indexes = (await client.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1", [q.table])).rows;
@@ -349,10 +356,13 @@ async function benchDatabase(rows: string[][], plans: string[]): Promise<void> {
       const seq = scanNodes(plan).some((n) => n.node === "Seq Scan" && n.relation === q.table);
       const verdict = seq ? "SEQ SCAN" : used.some((i) => onColumn.includes(i)) ? "index on filter ok" : used.length > 0 ? `other index (${onColumn.join(", ") || "none"} unused)` : "no index";
       rows.push(["f", `EXPLAIN ${q.rule}: ${q.source}`, summary, "", "", verdict]);
-      const analyzed = await asCaller(client, caller, async () =>
-        (await client!.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${q.sql}`)).rows.map((r) => r["QUERY PLAN"] as string),
+      const analyzed = await asCaller(
+        client,
+        caller,
+        async () => (await client!.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${app.sql}`)).rows.map((r) => r["QUERY PLAN"] as string),
+        app.role,
       );
-      plans.push(`-- ${q.rule} (${q.source}) as dazzle_app, member of ${caller.attrs!.team}:\n${q.sql}\n${analyzed.filter((l) => !/^\s*(InitPlan|->\s+Result)/.test(l)).join("\n")}`);
+      plans.push(`-- ${q.rule} (${q.source}) as ${app.role}, member of ${caller.attrs!.team}:\n${app.sql}\n${analyzed.filter((l) => !/^\s*(InitPlan|->\s+Result)/.test(l)).join("\n")}`);
     }
     rows[timeRow]![1] = rows[timeRow]![1]!.replace("SECTION_TIME", ms(performance.now() - sectionStart));
   } finally {

@@ -1,7 +1,8 @@
 /**
  * A `SECURITY DEFINER` SQL function as every generated helper is declared (DSL.md §6.10): STABLE,
  * `search_path` pinned, owned by `dazzle_definer` (which holds SELECT on exactly the tables the
- * helpers read), EXECUTE revoked from PUBLIC and granted to `dazzle_app` only, and a COMMENT
+ * helpers read), EXECUTE revoked from PUBLIC and granted to `dazzle_app` (and the caller roles,
+ * for the scope helpers their policies call) only, and a COMMENT
  * saying what it is for. `CREATE OR REPLACE` keeps re-applying the statement idempotent.
  */
 import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
@@ -17,7 +18,7 @@ export interface DefinerFunction {
   readonly comment: string;
 }
 
-export function definerFunction(f: DefinerFunction): string {
+export function definerFunction(f: DefinerFunction, grantees: readonly string[] = [APP_ROLE]): string {
   const fn = `${quoteIdent(f.name)}${f.signature}`;
   return [
     `CREATE OR REPLACE FUNCTION ${fn} RETURNS ${f.returns}`,
@@ -26,7 +27,7 @@ export function definerFunction(f: DefinerFunction): string {
     `  AS ${dollarQuote(` ${f.body} `)};`,
     `ALTER FUNCTION ${fn} OWNER TO ${quoteIdent(DEFINER_ROLE)};`,
     `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;`,
-    `GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(APP_ROLE)};`,
+    `GRANT EXECUTE ON FUNCTION ${fn} TO ${grantees.map(quoteIdent).join(", ")};`,
     `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(f.comment)};`,
   ].join("\n");
 }

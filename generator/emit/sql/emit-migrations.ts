@@ -13,6 +13,7 @@
  */
 import type { AppIR } from "../../ir/ir";
 import { sqlHeader, type EmitContext, type GeneratedFile } from "../types";
+import { callerRoles, runtimeRoles } from "./caller-roles";
 import { diffSchema, type MigrationStep } from "./diff-schema";
 import { emitAutoUpdate } from "./emit-auto-update";
 import { emitEvents } from "./emit-events";
@@ -50,17 +51,17 @@ export interface MigrationPlan {
 
 export function migrationSections(app: AppIR): NamedSection[] {
   const sections: [string, string | null][] = [
-    ["roles", emitRoles()],
-    ["session readers", emitReaders(app.principal)],
+    ["roles", emitRoles(app)],
+    ["session readers", emitReaders(app.principal, runtimeRoles(app))],
     ["tables", emitTables(app.entities, app.principal)],
     ["foreign keys", emitForeignKeys(app.entities)],
     ["indexes", emitIndexes(app.entities)],
     ["principal lookup", emitPrincipalLookup(app.principal)],
-    ["scope helpers", emitScopeHelpers(app.entities)],
+    ["scope helpers", emitScopeHelpers(app.entities, runtimeRoles(app))],
     ["invariant helpers", emitInvariantHelpers(app.entities)],
     ["auto_update triggers", emitAutoUpdate(app.entities)],
     ["events", emitEvents(app.entities)],
-    ["row-level security", emitRls(app.entities)],
+    ["row-level security", emitRls(app.entities, callerRoles(app))],
   ];
   return sections.filter((s): s is [string, string] => s[1] !== null).map(([name, sql]) => ({ name, sql }));
 }

@@ -15,7 +15,8 @@ import { userAttrReader } from "./predicate";
 import { dollarQuote, quoteIdent, quoteLiteral } from "./quote";
 import { sqlSection } from "./sql-section";
 
-export function emitReaders(principal: PrincipalIR): string {
+/** `grantees`: the roles that run requests (caller-roles.ts runtimeRoles). */
+export function emitReaders(principal: PrincipalIR, grantees: readonly string[] = [APP_ROLE]): string {
   const readers: Reader[] = [
     {
       name: quoteIdent("dazzle_user_id"),
@@ -51,7 +52,7 @@ export function emitReaders(principal: PrincipalIR): string {
   const signatures = readers.map((r) => `${r.name}(${r.param?.type ?? ""})`);
   return sqlSection("Session readers: unset or '' settings read as NULL (dazzle_has_role as false)", [
     ...definitions,
-    `GRANT EXECUTE ON FUNCTION ${signatures.join(", ")} TO ${quoteIdent(APP_ROLE)};`,
+    `GRANT EXECUTE ON FUNCTION ${signatures.join(", ")} TO ${grantees.map(quoteIdent).join(", ")};`,
   ]);
 }
 

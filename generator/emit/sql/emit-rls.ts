@@ -15,8 +15,13 @@
  * The grant is given to every entity table, exposed or not: RLS is the gate (a default-deny
  * entity has no policy, so `dazzle_app` sees no rows), and custom code or other entities'
  * subqueries get an empty result rather than a permission error.
+ *
+ * Each caller role (caller-roles.ts) gets SELECT on every table and one SELECT policy per table,
+ * `select_as_<role>`: the list scope of a caller holding exactly that role, with no role test
+ * left. The tenant fence applies to them too.
  */
 import type { EntityIR, Operation } from "../../ir/ir";
+import { callerPolicyBody, callerPolicyName, callerRoleName } from "./caller-roles";
 import { APP_ROLE } from "./emit-roles";
 import { compilePolicyBody } from "./policy-body";
 import { quoteIdent } from "./quote";
@@ -37,35 +42,52 @@ const VERBS: readonly Verb[] = [
   { policy: "scope_delete", command: "DELETE", operations: ["delete"], using: true, withCheck: false },
 ];
 
-export function emitRls(entities: readonly EntityIR[]): string | null {
+/** `callers`: the app roles with a caller role (caller-roles.ts callerRoles). */
+export function emitRls(entities: readonly EntityIR[], callers: readonly string[] = []): string | null {
   if (entities.length === 0) return null;
-  return sqlSection("Row-level security", entities.map(entityRls));
+  return sqlSection("Row-level security", entities.map((e) => entityRls(e, callers)));
 }
 
-function entityRls(e: EntityIR): string {
+function entityRls(e: EntityIR, callers: readonly string[]): string {
   const table = quoteIdent(e.table);
+  const callerRoleList = callers.map((role) => quoteIdent(callerRoleName(role)!)).join(", ");
   const head = [
     `-- ${e.name}${e.access.exposed ? "" : " (default-deny: no permit rule, so no policy)"}`,
     `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;`,
     `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${quoteIdent(APP_ROLE)};`,
+    ...(callers.length === 0 ? [] : [`GRANT SELECT ON ${table} TO ${callerRoleList};`]),
   ].join("\n");
-  return [head, ...tenantFence(e), ...VERBS.map((v) => verbPolicy(e, v))].join("\n");
+  return [head, ...tenantFence(e, callers), ...VERBS.map((v) => verbPolicy(e, v)), ...callers.map((role) => callerPolicy(e, role))].join("\n");
+}
+
+/** The caller role's SELECT policy on the table (none when the role may see no row). */
+function callerPolicy(e: EntityIR, role: string): string {
+  const table = quoteIdent(e.table);
+  const name = quoteIdent(callerPolicyName(role));
+  const body = callerPolicyBody(e, role);
+  const lines = [
+    `-- ${callerPolicyName(role)}: the list scope of a caller whose only role is ${role}${body === null ? ": none, denied" : ""}`,
+    `DROP POLICY IF EXISTS ${name} ON ${table};`,
+  ];
+  if (body !== null) lines.push(`CREATE POLICY ${name} ON ${table} FOR SELECT TO ${quoteIdent(callerRoleName(role)!)}`, `  USING (${body});`);
+  return lines.join("\n");
 }
 
 /**
  * The RESTRICTIVE `tenant_fence` of a tenant-scoped table (DSL.md §6.11, §7): ANDed with every
  * permissive policy, for every verb, so no rule can reach another tenant's rows; none elsewhere.
  */
-function tenantFence(e: EntityIR): string[] {
+function tenantFence(e: EntityIR, callers: readonly string[]): string[] {
   if (e.tenant === undefined) return [];
+  const roles = [APP_ROLE, ...callers.map((role) => callerRoleName(role)!)].map(quoteIdent).join(", ");
   const table = quoteIdent(e.table);
   const name = quoteIdent("tenant_fence");
   const test = `${quoteIdent(e.tenant.column)} = (SELECT dazzle_tenant_id())`;
   return [
     `-- tenant_fence: rows of the caller's tenant only`,
     `DROP POLICY IF EXISTS ${name} ON ${table};`,
-    `CREATE POLICY ${name} ON ${table} AS RESTRICTIVE FOR ALL TO ${quoteIdent(APP_ROLE)}`,
+    `CREATE POLICY ${name} ON ${table} AS RESTRICTIVE FOR ALL TO ${roles}`,
     `  USING (${test}) WITH CHECK (${test});`,
   ];
 }

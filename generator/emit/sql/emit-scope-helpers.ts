@@ -23,7 +23,7 @@
  */
 import type { EntityIR } from "../../ir/ir";
 import { definerFunction } from "./definer-function";
-import { DEFINER_ROLE } from "./emit-roles";
+import { APP_ROLE, DEFINER_ROLE } from "./emit-roles";
 import { tenantKeyed } from "./emit-tables";
 import { objectName } from "./object-name";
 import { quoteIdent } from "./quote";
@@ -31,7 +31,8 @@ import { pathHelper, viaHelper, type ScopeHelper, type TenantFence } from "./sco
 import { sqlSection } from "./sql-section";
 import { predicateLeaves } from "../../ir/predicate-leaves";
 
-export function emitScopeHelpers(entities: readonly EntityIR[]): string | null {
+/** `grantees`: the roles that run requests (caller-roles.ts runtimeRoles); policies call the helpers. */
+export function emitScopeHelpers(entities: readonly EntityIR[], grantees: readonly string[] = [APP_ROLE]): string | null {
   const fenced: TenantFence = new Map(entities.flatMap((e) => (e.tenant ? [[e.table, e.tenant.column] as const] : [])));
   const helpers = new Map<string, ScopeHelper>();
   const junctionColumns = new Map<string, Set<string>>();
@@ -55,15 +56,11 @@ export function emitScopeHelpers(entities: readonly EntityIR[]): string | null {
   const tables = [...new Set(sorted.flatMap((h) => h.tables))].sort();
   const blocks = [
     `GRANT SELECT ON ${tables.map(quoteIdent).join(", ")} TO ${quoteIdent(DEFINER_ROLE)};`,
-    ...sorted.map(helperDefinition),
+    ...sorted.map((h) => definerFunction({ ...h, comment: `dazzle-gen scope helper: ${h.comment}` }, grantees)),
   ];
   const indexes = junctionIndexes(entities, junctionColumns);
   if (indexes.length > 0) blocks.push(indexes.join("\n"));
   return sqlSection("Scope helpers: FK paths and via junctions read other tables as dazzle_definer", blocks);
-}
-
-function helperDefinition(h: ScopeHelper): string {
-  return definerFunction({ ...h, comment: `dazzle-gen scope helper: ${h.comment}` });
 }
 
 /**

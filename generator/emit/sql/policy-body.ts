@@ -28,6 +28,7 @@ import { or, permitAnd, permitNot, permitOr } from "../../ir/simplify";
 import { compilePermit, compilePredicate } from "./predicate";
 
 const ANYONE: PermitExpr = { kind: "anyone" };
+const NEVER: PermitExpr = { kind: "never" };
 
 /** One `guard AND predicate` term of a policy body. */
 export interface PolicyAlternative {
@@ -95,6 +96,38 @@ export function assumeRole(e: PermitExpr, role: string): PermitExpr {
   }
 }
 
+/**
+ * `e` for a caller known to hold exactly `roles` and to be authenticated: every role test and
+ * `authenticated` replaced by its value, so the result is `anyone` or `never`.
+ */
+export function assignRoles(e: PermitExpr, roles: readonly string[]): PermitExpr {
+  switch (e.kind) {
+    case "role":
+      return roles.includes(e.role) ? ANYONE : NEVER;
+    case "authenticated":
+      return ANYONE;
+    case "anyone":
+    case "never":
+      return e;
+    case "and":
+      return permitAnd(e.children.map((c) => assignRoles(c, roles)));
+    case "or":
+      return permitOr(e.children.map((c) => assignRoles(c, roles)));
+    case "not":
+      return permitNot(assignRoles(e.child, roles));
+  }
+}
+
+/**
+ * The rows a policy over `operations` admits for an authenticated caller holding exactly `role`:
+ * the policy body with the role tests assigned, i.e. the OR of the predicates of the alternatives
+ * whose guard holds (FALSE when none does). caller-roles.ts compiles it into the role's own policy.
+ */
+export function rolePredicate(access: OperationAccess, operations: readonly Operation[], role: string): Predicate {
+  const admitted = operations.flatMap((op) => operationAlternatives(access, op)).filter((a) => assignRoles(a.guard, [role]).kind === "anyone");
+  return uniqueOr(admitted.map((a) => a.predicate));
+}
+
 /** Merges alternatives with equal guards (OR of predicates), then with equal predicates (OR of guards). */
 function normalise(alternatives: readonly PolicyAlternative[]): PolicyAlternative[] {
   const byGuard = groupBy(alternatives, (a) => key(a.guard), (group) => ({
@@ -111,7 +144,7 @@ function normalise(alternatives: readonly PolicyAlternative[]): PolicyAlternativ
  * OR without repeating an identical child (`owner = current_user` in both read and list), and
  * with absorption `a OR (a AND b) = a` (a list rule narrowing the read rule adds nothing).
  */
-function uniqueOr(predicates: readonly Predicate[]): Predicate {
+export function uniqueOr(predicates: readonly Predicate[]): Predicate {
   const flat = or(predicates);
   if (flat.kind !== "or") return flat;
   const seen = new Set<string>();

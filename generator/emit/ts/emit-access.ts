@@ -8,6 +8,8 @@
  *   a request without credentials proceeds instead of getting 401.
  * - Scope rules keep their id, `as:` roles and the predicate compiled by the one SQL compiler
  *   with the table itself as alias; `scope: null` when the entity has no `scope:` block.
+ * - `listAs` (only when some role has one): the caller role (caller-roles.ts) a caller whose only
+ *   role it is lists as; its SELECT policy is that role's list scope, so the query sends none.
  *
  * ```dsl
  * permit:
@@ -36,6 +38,7 @@
  */
 import type { CodeBlockWriter } from "ts-morph";
 import { OPERATIONS, type AppIR, type EntityIR, type PermitExpr } from "../../ir/ir";
+import { listRole } from "../sql/caller-roles";
 import { assertNever, compilePredicate } from "../sql/predicate";
 import type { EmitContext, GeneratedFile } from "../types";
 import { createProject, entityDir, lineComment, renderSource, sqlText, str } from "./common";
@@ -153,7 +156,22 @@ function writeScope(w: CodeBlockWriter, entity: EntityIR): void {
   w.writeLine("},");
 }
 
-export function emitAccess(_app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
+function writeListAs(w: CodeBlockWriter, app: AppIR, entity: EntityIR): void {
+  const roles = app.roles.flatMap((role) => {
+    const dbRole = listRole(entity, role);
+    return dbRole === null ? [] : [[role, dbRole] as const];
+  });
+  if (roles.length === 0) return;
+  w.writeLine("// A caller whose only role is one of these lists as its database role, whose SELECT policy is");
+  w.writeLine("// the role's list scope: the list query repeats no scope (caller-roles.ts).");
+  w.writeLine("listAs: {");
+  w.indent(() => {
+    for (const [role, dbRole] of roles) w.writeLine(`${str(role)}: ${str(dbRole)},`);
+  });
+  w.writeLine("},");
+}
+
+export function emitAccess(app: AppIR, entity: EntityIR, ctx: EmitContext): GeneratedFile {
   const path = accessPath(entity);
   const { permit, forbid } = entity.access;
   const anonymous = OPERATIONS.filter((op) => allowsAnonymous(permit[op]));
@@ -185,6 +203,7 @@ export function emitAccess(_app: AppIR, entity: EntityIR, ctx: EmitContext): Gen
             writeDecisions(w, "permit", permit);
             writeDecisions(w, "forbid", forbid);
             writeScope(w, entity);
+            writeListAs(w, app, entity);
           });
           w.write("}");
         },

@@ -37,13 +37,19 @@ export function beginSql(): string {
   return `begin; set local role ${quoteIdent(APP_ROLE)}`;
 }
 
-/** The SQL of CALLER_SQL: `$1` = user id text or '', `$2` = comma-separated roles. */
+/**
+ * The SQL of CALLER_SQL: `$1` = user id text or '', `$2` = comma-separated roles, `$3` = '' or a
+ * caller role (caller-roles.ts) to switch to for the rest of the transaction. The switch is an
+ * output column too; EXECUTE on the lookup was checked as `dazzle_app` when the statement started.
+ */
 export function callerSql(app: AppIR): string {
   const settings = "set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles";
   const principal = principalSubquery(app);
-  if (principal === null) return `select ${settings}`;
-  return [`select caller.user_id, caller.roles, (${principal}) as principal`, `from (select ${settings}) as caller`].join("\n");
+  if (principal === null) return `select ${settings}, ${ROLE_SWITCH}`;
+  return [`select caller.user_id, caller.roles, (${principal}) as principal,`, `  ${ROLE_SWITCH}`, `from (select ${settings}) as caller`].join("\n");
 }
+
+const ROLE_SWITCH = "case when $3 <> '' then set_config('role', $3, true) end as role";
 
 /**
  * The correlated subquery loading the principal settings, or null when there is nothing to load.
@@ -89,6 +95,7 @@ export function emitContext(app: AppIR, ctx: EmitContext): GeneratedFile {
           ...(loads
             ? ["by commas. Sets `dazzle.user_id` and `dazzle.roles`; for an authenticated caller it also loads", `${attrs.join(", ")} from the caller's principal row ('' when unknown).`]
             : ["by commas. Sets `dazzle.user_id` and `dazzle.roles` (no rule uses a principal attribute: nothing to load)."]),
+          "`$3` is '' or the caller role a list runs as (runtime/access.ts `listPlanFor`).",
         ].join("\n"),
       ],
       name: "CALLER_SQL",

@@ -10,6 +10,7 @@ import type { AppIR } from "../../ir/ir";
 import type { EmitContext, GeneratedFile } from "../types";
 import { tsHeader } from "../types";
 import { formatTypeScript } from "./common";
+import { callerRoleName, callerRoles } from "../sql/caller-roles";
 import { buildRbacModel } from "./rbac-model";
 
 export const RBAC_TEST_PATH = "test/rbac.test.ts";
@@ -24,7 +25,9 @@ const DOC = `/**
  * - create: 201 or 401/403 per candidate payload;
  * - RLS alone: the ids a raw \`SELECT id\` returns as dazzle_app with the caller's session
  *   context (BEGIN_SQL + CALLER_SQL, no app filter) equal the expected read ∪ list ids, and equal what
- *   the app returned through list and read.
+ *   the app returned through list and read; for a caller with one role that has a caller role
+ *   (\`dazzle_as_<role>\`, what its lists run as), the list ids as that role, which without a
+ *   caller's context sees no row at all.
  *
  * The expectations (test/rbac.data.json) were computed by dazzle-gen at generation time with an evaluator of
  * the access IR (permit/forbid, scope rules, FK paths, via junctions, three-valued logic) over
@@ -175,12 +178,15 @@ async function call(caller: string, method: string, url: string, body?: unknown)
   return { status: res.status, json: text === "" ? null : (JSON.parse(text) as unknown) };
 }
 
-/** The ids RLS alone lets the caller SELECT: dazzle_app + the caller's context, no app filter. */
-async function rlsIds(table: string, caller: Caller): Promise<string[]> {
+/**
+ * The ids RLS alone lets the caller SELECT: dazzle_app + the caller's context, no app filter; as
+ * the caller role \`role\` (what a list of a caller with one role runs as) when given.
+ */
+async function rlsIds(table: string, caller: Caller, role = ""): Promise<string[]> {
   const client = await admin!.connect();
   await client.query(BEGIN_SQL);
   try {
-    await client.query(CALLER_SQL, [caller.userId ?? "", (caller.roles ?? []).join(",")]);
+    await client.query(CALLER_SQL, [caller.userId ?? "", (caller.roles ?? []).join(","), role]);
     const { rows } = await client.query<{ id: string }>(\`SELECT id::text AS id FROM \${quoteIdent(table)}\`);
     return rows.map((r) => r.id).sort();
   } finally {
@@ -190,6 +196,20 @@ async function rlsIds(table: string, caller: Caller): Promise<string[]> {
 }
 
 if (ENTITIES.length === 0) test("no exposed entity: nothing to check", () => undefined);
+
+/** The caller role of a caller holding exactly one role that has one, else null. */
+function callerRoleOf(caller: Caller): string | null {
+  const only = caller.userId !== null && caller.roles?.length === 1 ? caller.roles[0]! : null;
+  return only !== null && Object.hasOwn(CALLER_ROLES, only) ? CALLER_ROLES[only]! : null;
+}
+
+for (const role of Object.values(CALLER_ROLES)) {
+  test(\`\${role} without a caller's context sees no row\`, async () => {
+    for (const entity of ENTITIES) {
+      assert.deepEqual(await rlsIds(entity.table, { name: "nobody", userId: null, roles: null }, role), [], \`\${entity.table} as \${role}\`);
+    }
+  });
+}
 
 
 for (const entity of ENTITIES) {
@@ -215,6 +235,10 @@ for (const entity of ENTITIES) {
         if (caller.userId !== null || expected.list.status !== 401 || expected.rls.length === 0) {
           assert.deepEqual(rls, app, \`\${who}: RLS rows = app-layer rows (list ∪ read)\`);
         }
+        const role = callerRoleOf(caller);
+        // The caller role admits exactly the list rows (its lists send no filter of their own).
+        const listIds = expected.list.status === 200 ? expected.list.ids : [];
+        if (role !== null) assert.deepEqual(await rlsIds(entity.table, caller, role), listIds, \`\${who}: rows visible through RLS alone as \${role}\`);
       });
 
       test(\`update: \${caller.name}\`, async () => {
@@ -280,7 +304,8 @@ function jsonLines(value: unknown, depth: number, indent = ""): string {
  */
 export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile[] {
   const model = buildRbacModel(app);
-  const data = jsonLines({ seed: model.seed, callers: model.callers, entities: model.entities }, 4);
+  const callerRoleNames = Object.fromEntries(callerRoles(app).map((role) => [role, callerRoleName(role)!]));
+  const data = jsonLines({ seed: model.seed, callers: model.callers, callerRoles: callerRoleNames, entities: model.entities }, 4);
   const types = [
     "type Value = string | number | boolean | null;",
     "interface Caller { readonly name: string; readonly userId: string | null; readonly roles: readonly string[] | null }",
@@ -302,10 +327,13 @@ export function emitRbacTest(app: AppIR, ctx: EmitContext): GeneratedFile[] {
     `const DATA = JSON.parse(readFileSync(path.join(__dirname, ${JSON.stringify(path.posix.basename(RBAC_DATA_PATH))}), "utf8")) as {`,
     "  seed: readonly { table: string; rows: readonly Record<string, Value>[] }[];",
     "  callers: readonly Caller[];",
+    "  callerRoles: Readonly<Record<string, string>>;",
     "  entities: readonly EntityCase[];",
     "};",
     "const SEED = DATA.seed;",
     "const CALLERS = DATA.callers;",
+    "/** App role → its caller role (the database role a list of a caller with only that role runs as). */",
+    "const CALLER_ROLES = DATA.callerRoles;",
     "const ENTITIES = DATA.entities;",
   ].join("\n");
   const imports = [

@@ -10,6 +10,7 @@ import type { Client } from "pg";
 import { analyze } from "../../compile";
 import { makeSourceFile } from "../../diagnostics/span";
 import { emitMigrations } from "../../emit/sql/emit-migrations";
+import { listRole } from "../../emit/sql/caller-roles";
 import { compilePredicate } from "../../emit/sql/predicate";
 import type { AppIR, Operation, Predicate } from "../../ir/ir";
 
@@ -40,11 +41,11 @@ export interface Caller {
   readonly attrs?: Readonly<Record<string, string>>;
 }
 
-/** Runs `fn` in a rolled-back transaction as dazzle_app with the caller's session settings. */
-export async function asCaller<T>(client: Client, caller: Caller, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` in a rolled-back transaction as `role` (dazzle_app or a caller role) with the caller's session settings. */
+export async function asCaller<T>(client: Client, caller: Caller, fn: () => Promise<T>, role = "dazzle_app"): Promise<T> {
   await client.query("BEGIN");
   try {
-    await client.query("SET LOCAL ROLE dazzle_app");
+    await client.query("SELECT set_config('role', $1, true)", [role]);
     await client.query("SELECT set_config('dazzle.user_id', $1, true), set_config('dazzle.roles', $2, true)", [caller.userId ?? "", caller.roles.join(",")]);
     for (const [k, v] of Object.entries(caller.attrs ?? {})) await client.query("SELECT set_config($1, $2, true)", [`dazzle.user_${k}`, v]);
     return await fn();
@@ -111,6 +112,18 @@ export function listQueries(ir: AppIR, ops: readonly Operation[] = ["list"]): Li
   return out;
 }
 
+/**
+ * The list query the generated app sends for a caller holding exactly `role` (runtime/crud.ts
+ * list with runtime/access.ts `listPlanFor`): as the role's caller role with no filter of its own
+ * when it has one (caller-roles.ts), else as dazzle_app with the rule's filter.
+ */
+export function appListQuery(ir: AppIR, q: ListQuery, role: string): { readonly role: string; readonly sql: string } {
+  const entity = ir.entities.find((e) => e.name === q.entity)!;
+  const dbRole = listRole(entity, role);
+  if (dbRole === null) return { role: "dazzle_app", sql: q.sql };
+  return { role: dbRole, sql: `SELECT * FROM "${entity.table}" WHERE TRUE ORDER BY "id" LIMIT 20 OFFSET 0` };
+}
+
 /** Index names of `table` by leading column. */
 export async function indexesByLeadingColumn(client: Client, table: string): Promise<Map<string, string[]>> {
   const { rows } = await client.query<{ index: string; col: string }>(
@@ -143,11 +156,16 @@ export function scanNodes(plan: any): ScanNode[] {
 }
 
 /** EXPLAIN (FORMAT JSON[, ANALYZE]) of `sql` as the caller; the top plan object. */
-export async function explain(client: Client, caller: Caller, sql: string, analyzeIt = false): Promise<any> {
-  return asCaller(client, caller, async () => {
-    const { rows } = await client.query(`EXPLAIN (FORMAT JSON${analyzeIt ? ", ANALYZE, BUFFERS" : ""}) ${sql}`);
-    return rows[0]["QUERY PLAN"][0];
-  });
+export async function explain(client: Client, caller: Caller, sql: string, analyzeIt = false, role = "dazzle_app"): Promise<any> {
+  return asCaller(
+    client,
+    caller,
+    async () => {
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON${analyzeIt ? ", ANALYZE, BUFFERS" : ""}) ${sql}`);
+      return rows[0]["QUERY PLAN"][0];
+    },
+    role,
+  );
 }
 
 /** The text plan, for reports. */

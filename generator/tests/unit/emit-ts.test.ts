@@ -193,12 +193,14 @@ export const BEGIN_SQL = \`begin; set local role "dazzle_app"\`;
  * Second statement, run as \`dazzle_app\`: \`$1\` is the caller's user id or '', \`$2\` its roles joined
  * by commas. Sets \`dazzle.user_id\` and \`dazzle.roles\`; for an authenticated caller it also loads
  * \`dazzle.user_org\` from the caller's principal row ('' when unknown).
+ * \`$3\` is '' or the caller role a list runs as (runtime/access.ts \`listPlanFor\`).
  */
 export const CALLER_SQL = \`select caller.user_id, caller.roles, (
     select row(set_config('dazzle.user_org', coalesce(p."org"::text, ''), true))
     from (select 1) as one left join dazzle_principal() p on true
     where caller.user_id <> ''
-  ) as principal
+  ) as principal,
+  case when $3 <> '' then set_config('role', $3, true) end as role
 from (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller\`;
 `;
 
@@ -252,6 +254,11 @@ export const ACCESS: AccessRules = {
       // delete: all as: admin
       { id: "Task.delete.1", roles: ["admin"], sql: \`TRUE\` },
     ],
+  },
+  // A caller whose only role is one of these lists as its database role, whose SELECT policy is
+  // the role's list scope: the list query repeats no scope (caller-roles.ts).
+  listAs: {
+    "member": "dazzle_as_member",
   },
 };
 `;
@@ -413,7 +420,9 @@ describe("emitTypeScript", () => {
     const db = contentsOf(out, "src/generated/db.ts");
     expect(db).toContain("export interface AppUser {\n  email: string | null;\n  id: Generated<string>;\n}");
     expect(db).toContain("export interface DB {\n  app_user: AppUser;\n  project: Project;\n}");
-    expect(callerSql(bare)).toBe("select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles");
+    expect(callerSql(bare)).toBe(
+      "select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles, case when $3 <> '' then set_config('role', $3, true) end as role",
+    );
   });
 
   test("a required ref to the principal defaults to the caller on create", () => {

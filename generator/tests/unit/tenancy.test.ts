@@ -253,7 +253,7 @@ describe("RLS, helpers and the caller's tenant", () => {
     );
     // The tenant is loaded once, into dazzle.tenant_id; no dazzle.user_tenant_id.
     expect(callerSql(withAttr)).toBe(
-      "select caller.user_id, caller.roles, (\n    select row(set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true))\n    from (select 1) as one left join dazzle_principal() p on true\n    where caller.user_id <> ''\n  ) as principal\nfrom (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller",
+      "select caller.user_id, caller.roles, (\n    select row(set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true))\n    from (select 1) as one left join dazzle_principal() p on true\n    where caller.user_id <> ''\n  ) as principal,\n  case when $3 <> '' then set_config('role', $3, true) end as role\nfrom (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller",
     );
   });
 
@@ -268,7 +268,7 @@ ALTER FUNCTION "dazzle_principal"() OWNER TO "dazzle_definer";
 REVOKE ALL ON FUNCTION "dazzle_principal"() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "dazzle_principal"() TO "dazzle_app";`);
     expect(callerSql(IR)).toBe(
-      "select caller.user_id, caller.roles, (\n    select row(set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true))\n    from (select 1) as one left join dazzle_principal() p on true\n    where caller.user_id <> ''\n  ) as principal\nfrom (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller",
+      "select caller.user_id, caller.roles, (\n    select row(set_config('dazzle.tenant_id', coalesce(p.\"tenant_id\"::text, ''), true))\n    from (select 1) as one left join dazzle_principal() p on true\n    where caller.user_id <> ''\n  ) as principal,\n  case when $3 <> '' then set_config('role', $3, true) end as role\nfrom (select set_config('dazzle.user_id', $1, true) as user_id, set_config('dazzle.roles', $2, true) as roles) as caller",
     );
   });
 });

@@ -40,6 +40,22 @@ export interface AccessRules {
    * row); null when the entity has no `scope:` block, which puts every row in scope.
    */
   readonly scope: Readonly<Partial<Record<Operation, readonly ScopeRule[]>>> | null;
+  /**
+   * Caller roles by app role: an authenticated caller whose only role is listed lists as that
+   * database role, whose SELECT policy is exactly the role's list scope.
+   */
+  readonly listAs?: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a list runs for the caller, given its list scope: as `dazzle_app` with the scope as the
+ * query's filter (`role` ''), or as the caller role of its only role, whose policy is that scope,
+ * with no filter of its own — the same rows, and the planner sees the scope once.
+ */
+export function listPlanFor(access: AccessRules, caller: Caller, scope: ScopeFilter): { readonly role: string; readonly filter: ScopeFilter } {
+  const only = caller.userId !== null && caller.roles.length === 1 ? caller.roles[0]! : null;
+  const role = only !== null && access.listAs !== undefined && Object.hasOwn(access.listAs, only) ? access.listAs[only]! : null;
+  return role === null ? { role: "", filter: scope } : { role, filter: { sql: "TRUE", rules: scope.rules } };
 }
 
 /**

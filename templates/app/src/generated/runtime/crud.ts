@@ -17,7 +17,7 @@ import { Router, type Request, type Response } from "express";
 import { sql, type Insertable, type Selectable, type Simplify, type Transaction, type Updateable } from "kysely";
 import type { DB } from "../db";
 import type { FieldIssue } from "../validation";
-import { permitDenial, scopeFor, type AccessRules, type Operation, type ScopeFilter, type ScopeRule } from "./access";
+import { listPlanFor, permitDenial, scopeFor, type AccessRules, type Operation, type ScopeFilter, type ScopeRule } from "./access";
 import { ANONYMOUS, callerOf, type Caller } from "./auth";
 import type { Database } from "./database";
 import { HttpError } from "./errors";
@@ -175,17 +175,22 @@ class EntityFlow<T extends Table, Json> {
       res.json({ data: [], page, page_size: pageSize });
       return;
     }
-    const rows = await withCaller(database, caller, (trx) =>
-      trx
-        .selectFrom(this.table)
-        .selectAll()
-        .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
-        .where(inScope(scope))
-        .orderBy("id")
-        .limit(pageSize)
-        .offset(offset)
-        .$castTo<Selectable<DB[T]>>()
-        .execute() as Promise<ReadRow<T>[]>,
+    const plan = listPlanFor(this.spec.access, caller, scope);
+    const rows = await withCaller(
+      database,
+      caller,
+      (trx) =>
+        trx
+          .selectFrom(this.table)
+          .selectAll()
+          .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
+          .where(inScope(plan.filter))
+          .orderBy("id")
+          .limit(pageSize)
+          .offset(offset)
+          .$castTo<Selectable<DB[T]>>()
+          .execute() as Promise<ReadRow<T>[]>,
+      plan.role,
     );
     res.json({ data: rows.map((row) => this.spec.toJson(row)), page, page_size: pageSize });
   }

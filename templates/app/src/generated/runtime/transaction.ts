@@ -26,13 +26,18 @@ import type { DB } from "../db";
 import type { Caller } from "./auth";
 import type { Database } from "./database";
 
+/**
+ * Runs `fn` in the caller's transaction. `role`, when not '', is a caller role (a list plan of
+ * runtime/access.ts `listPlanFor`) that CALLER_SQL switches to after setting the context.
+ */
 export function withCaller<T>(
   database: Database,
   caller: Caller,
   fn: (trx: Transaction<DB>) => Promise<T>,
+  role = "",
 ): Promise<T> {
   return database.db.transaction().execute(async (trx) => {
-    await trx.executeQuery(CompiledQuery.raw(CALLER_SQL, [caller.userId ?? "", caller.roles.join(",")]));
+    await trx.executeQuery(CompiledQuery.raw(CALLER_SQL, [caller.userId ?? "", caller.roles.join(","), role]));
     return fn(trx);
   });
 }
