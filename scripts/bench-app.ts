@@ -10,8 +10,8 @@
  *        A "bare": one SELECT with the scope in its WHERE (the principal's team by subquery), as
  *          the superuser, no RLS — the floor of Node + pg here; target app ≥ 0.5× A;
  *        B "rls": the app's own transaction, statement by statement — the generated BEGIN_SQL
- *          (BEGIN + role switch, one message), CALLER_SQL (settings + principal), the SELECT the
- *          app sends, COMMIT; target app ≥ 0.8× B.
+ *          (BEGIN + role switch, one message), CALLER_SQL (settings + principal, and the switch to
+ *          the member's caller role), the SELECT the app sends, COMMIT; target app ≥ 0.8× B.
  *      Every server runs in its own process (the app in production mode, the baselines as
  *      `tsx scripts/bench-app.ts baseline <bare|rls>` in the app folder, so they load the app's
  *      pg and jose); the load generator runs here. Runs alternate A, app, B with the order
@@ -166,8 +166,13 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
   const pg = appRequire("pg") as typeof import("pg");
   const jose = appRequire("jose") as Jose;
   const { BEGIN_SQL, CALLER_SQL } = appModule<GeneratedContext>(appDir, "./src/generated/context.ts");
-  const { ACCESS } = appModule<{ ACCESS: { scope: { list: { roles: string[] | "*"; sql: string }[] } } }>(appDir, "./src/generated/task/access.ts");
-  const memberScope = ACCESS.scope.list.find((r) => r.roles !== "*" && r.roles.includes("member"))!.sql;
+  const { ACCESS } = appModule<{ ACCESS: { scope: { list: { roles: string[] | "*"; sql: string }[] }; listAs?: Record<string, string> } }>(
+    appDir,
+    "./src/generated/task/access.ts",
+  );
+  // A member-only caller lists as its caller role with no filter of its own (runtime/access.ts listPlanFor).
+  const listAs = ACCESS.listAs?.["member"] ?? "";
+  const memberScope = listAs !== "" ? "TRUE" : ACCESS.scope.list.find((r) => r.roles !== "*" && r.roles.includes("member"))!.sql;
   const secret = new TextEncoder().encode(process.env.DAZZLE_JWT_SECRET!);
   const textTypes = new Set([1082, 20, 1700]);
   const pool = new pg.Pool({
@@ -186,7 +191,7 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
     const client = await pool.connect();
     try {
       await client.query(BEGIN_SQL);
-      await client.query(CALLER_SQL, [userId, roles.join(",")]);
+      await client.query(CALLER_SQL, [userId, roles.join(","), roles.length === 1 ? listAs : ""]);
       const { rows } = await client.query(APP_SELECT, [limit, offset]);
       await client.query("commit");
       return rows;
@@ -424,7 +429,7 @@ export async function benchEvents(rows: string[][], b: Bench, app: StartedApp, t
     // One round trip per write (a multi-statement simple query), so the writer keeps its pace on
     // a loaded machine; the values are the bench's own uuids and constants, quoted by pg.
     const quote = escapeLiteral;
-    const context = CALLER_SQL.replace("$1", quote(MEMBER_ID)).replace("$2", quote("member"));
+    const context = CALLER_SQL.replace("$1", quote(MEMBER_ID)).replace("$2", quote("member")).replaceAll("$3", "''");
     const insert = async () => {
       const id = randomUUID();
       await pool.query(

@@ -1,10 +1,12 @@
 /**
- * Policy bodies (emit/sql/policy-body.ts): the exact SQL of each normalisation step, and a
- * brute-force check that normalising never changes the truth table of the body.
+ * Policy bodies (emit/sql/policy-body.ts): the exact SQL of each normalisation step, a
+ * brute-force check that normalising never changes the truth table of the body, and the same for
+ * the role-assigned predicate a caller role's policy is made of (rolePredicate).
  */
 import type { Operation, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
-import { assumeRole, compilePolicyBody, type OperationAccess } from "../../emit/sql/policy-body";
+import { assignRoles, assumeRole, compilePolicyBody, rolePredicate, type OperationAccess } from "../../emit/sql/policy-body";
 import { permits } from "../../ir/permits";
+import { prng, type Rand } from "../support/fuzz";
 
 const role = (r: string): PermitExpr => ({ kind: "role", role: r });
 const anyOf = (...roles: string[]): PermitExpr => ({ kind: "or", children: roles.map(role) });
@@ -122,5 +124,143 @@ describe("absorption", () => {
     expect(compilePolicyBody({ ...access, scope: [access.scope![1]!] }, ["read", "list"])).toBe(
       `${has("member")} AND ("owner" = (SELECT dazzle_user_id()) AND "done" = FALSE)`,
     );
+  });
+});
+
+describe("assignRoles / rolePredicate", () => {
+  test("assignRoles is the value of the expression for an authenticated caller holding exactly those roles", () => {
+    const exprs: PermitExpr[] = [
+      anyOf("a", "b"),
+      { kind: "and", children: [role("a"), { kind: "not", child: role("b") }] },
+      { kind: "or", children: [{ kind: "and", children: [role("a"), role("c")] }, { kind: "not", child: role("a") }] },
+      { kind: "and", children: [{ kind: "authenticated" }, { kind: "not", child: anyOf("a", "c") }] },
+      { kind: "not", child: { kind: "authenticated" } },
+      { kind: "anyone" },
+      NEVER,
+    ];
+    const universe = ["a", "b", "c"];
+    const outcomes = new Set<string>();
+    for (const e of exprs) {
+      for (let mask = 0; mask < 1 << universe.length; mask++) {
+        const roles = universe.filter((_, i) => mask & (1 << i));
+        const assigned = assignRoles(e, roles);
+        expect(["anyone", "never"]).toContain(assigned.kind);
+        expect(assigned.kind === "anyone").toBe(permits(e, roles, true));
+        outcomes.add(assigned.kind);
+      }
+    }
+    expect([...outcomes].sort()).toEqual(["anyone", "never"]);
+  });
+
+  test("rolePredicate: the predicates of the rules whose guard holds for the role, ORed without repeats", () => {
+    const access: OperationAccess = {
+      ...ops({ list: anyOf("admin", "member"), read: anyOf("admin", "member") }, { list: role("admin") }),
+      scope: [rule("list", "*", OWNER), rule("list", ["member"], PUBLIC), rule("read", ["member"], OWNER), rule("list", ["admin"], ALL)],
+    };
+    expect(rolePredicate(access, ["list"], "member")).toEqual({ kind: "or", children: [OWNER, PUBLIC] });
+    expect(rolePredicate(access, ["read", "list"], "member")).toEqual({ kind: "or", children: [OWNER, PUBLIC] });
+    expect(rolePredicate(access, ["read"], "member")).toEqual(OWNER);
+    // admin's list is forbidden; its read has no rule.
+    expect(rolePredicate(access, ["list"], "admin")).toEqual({ kind: "false" });
+    expect(rolePredicate(access, ["read", "list"], "admin")).toEqual({ kind: "false" });
+    expect(rolePredicate(access, ["list"], "other")).toEqual({ kind: "false" });
+    expect(rolePredicate({ ...access, scope: null }, ["read"], "admin")).toEqual(ALL);
+  });
+});
+
+describe("rolePredicate keeps the truth table of the generic body for a single-role caller", () => {
+  const ROLES = ["a", "b", "c"];
+  const LEAVES: Predicate[] = ["p", "q", "r", "s"].map((c) => ({ kind: "column", column: c, op: "=", value: true, sqlType: "boolean" }));
+  const OPS: Operation[] = ["list", "read"];
+
+  function randomPermit(rand: Rand, depth: number): PermitExpr {
+    const k = depth === 0 ? rand.int(4) : rand.int(7);
+    if (k <= 1) return role(rand.pick(ROLES));
+    if (k === 2) return rand.pick<PermitExpr>([{ kind: "authenticated" }, { kind: "anyone" }, NEVER]);
+    if (k === 3 || k === 6) return { kind: "not", child: randomPermit(rand, depth - 1) };
+    const children = [randomPermit(rand, depth - 1), randomPermit(rand, depth - 1)];
+    return { kind: k === 4 ? "and" : "or", children };
+  }
+
+  function randomPredicate(rand: Rand, depth: number): Predicate {
+    const k = depth === 0 ? rand.int(2) : rand.int(6);
+    if (k === 0) return rand.pick(LEAVES);
+    if (k === 1) return rand.pick<Predicate>([ALL, { kind: "false" }, ...LEAVES]);
+    if (k === 2) return { kind: "not", child: randomPredicate(rand, depth - 1) };
+    const children = [randomPredicate(rand, depth - 1), randomPredicate(rand, depth - 1)];
+    return { kind: k <= 3 ? "and" : "or", children };
+  }
+
+  function randomRoles(rand: Rand): string[] | "*" {
+    if (rand.int(4) === 0) return "*";
+    const picked = ROLES.filter(() => rand.int(2) === 0);
+    return picked.length === 0 ? [rand.pick(ROLES)] : picked;
+  }
+
+  function randomAccess(rand: Rand): OperationAccess {
+    const permit = Object.fromEntries(OPS.map((op) => [op, randomPermit(rand, 2)]));
+    const forbid = Object.fromEntries(OPS.map((op) => [op, rand.int(3) === 0 ? randomPermit(rand, 1) : NEVER]));
+    const scope = rand.int(6) === 0 ? null : Array.from({ length: rand.int(5) }, () => rule(rand.pick(OPS), randomRoles(rand), randomPredicate(rand, 2)));
+    return { ...ops(permit, forbid), scope };
+  }
+
+  /** Two-valued evaluation with each leaf an independent boolean (`row` by leaf column). */
+  function holds(p: Predicate, row: Readonly<Record<string, boolean>>): boolean {
+    switch (p.kind) {
+      case "true":
+        return true;
+      case "false":
+        return false;
+      case "column":
+        return row[p.column]!;
+      case "and":
+        return p.children.every((c) => holds(c, row));
+      case "or":
+        return p.children.some((c) => holds(c, row));
+      case "not":
+        return !holds(p.child, row);
+      default:
+        throw new Error(`unexpected leaf ${p.kind}`);
+    }
+  }
+
+  /**
+   * The generic body as DSL.md §6.11 states it, before any normalisation: the OR over the
+   * operations of `permit(o) AND NOT forbid(o) AND scope(o)`, scope(o) the OR over o's rules of
+   * `(as: role test) AND predicate` (TRUE without a scope block).
+   */
+  function genericBody(access: OperationAccess, operations: readonly Operation[], roles: readonly string[], row: Record<string, boolean>): boolean {
+    return operations.some(
+      (op) =>
+        permits(access.permit[op], roles, true) &&
+        !permits(access.forbid[op], roles, true) &&
+        (access.scope === null ||
+          access.scope.some((r) => r.operation === op && (r.roles === "*" || r.roles.some((x) => roles.includes(x))) && holds(r.predicate, row))),
+    );
+  }
+
+  test("on 400 random permit/forbid/scope configurations, every role, both verbs, every row", () => {
+    const rand = prng(20261128);
+    const rows = Array.from({ length: 1 << LEAVES.length }, (_, mask) => Object.fromEntries(["p", "q", "r", "s"].map((c, i) => [c, (mask & (1 << i)) !== 0])));
+    const kinds = new Map<string, number>();
+    let compared = 0;
+    for (let i = 0; i < 400; i++) {
+      const access = randomAccess(rand);
+      for (const operations of [["list"], ["read", "list"]] as Operation[][]) {
+        for (const r of ROLES) {
+          const p = rolePredicate(access, operations, r);
+          kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + 1);
+          for (const row of rows) {
+            if (holds(p, row) !== genericBody(access, operations, [r], row)) {
+              throw new Error(`case ${i}, role ${r}, ${operations.join("+")}, row ${JSON.stringify(row)}: ${JSON.stringify({ access, p })}`);
+            }
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(400 * 2 * 3 * 16);
+    // The configurations exercise denied, open and real predicate outcomes alike.
+    for (const kind of ["false", "true", "column", "and", "or", "not"]) expect(kinds.get(kind) ?? 0).toBeGreaterThan(20);
   });
 });
