@@ -4,8 +4,12 @@
  *
  * - the permit and forbid rules of the operation (ids and DSL text) and the decision for the roles;
  * - the scope rules whose `as:` matches the roles (ids and DSL text);
+ * - for a list, the database role it runs as: the caller role `dazzle_as_<role>` of a caller
+ *   holding exactly one role that has one (caller-roles.ts listRole), with its `select_as_<role>`
+ *   policy and the app-layer WHERE it sends (TRUE: the policy is the scope), else `dazzle_app`;
  * - the RLS policy of the operation's verb, exactly as the migration creates it;
- * - the app-layer WHERE the roles get (what `scopeFor` builds from `<entity>/access.ts`);
+ * - the app-layer WHERE the roles get as `dazzle_app` (what `scopeFor` builds from
+ *   `<entity>/access.ts`; for a caller-role list, what a caller holding other roles too gets);
  * - the definer helper functions those predicates call.
  *
  * `--as anonymous` (or no role at all, `--as ''`) explains a caller without a token.
@@ -15,10 +19,11 @@ import { analyze } from "./compile";
 import { hasErrors } from "./diagnostics/diagnostic";
 import { renderDiagnostics } from "./diagnostics/render";
 import { allowsAnonymous } from "./emit/ts/emit-access";
+import { callerPolicyName, callerRoles, listRole, listScope } from "./emit/sql/caller-roles";
 import { emitRls } from "./emit/sql/emit-rls";
 import { assertNever, compilePredicate } from "./emit/sql/predicate";
 import { pathHelper, viaHelper, type ScopeHelper } from "./emit/sql/scope-helper";
-import { OPERATIONS, type AppIR, type Operation, type PermitExpr, type Predicate } from "./ir/ir";
+import { OPERATIONS, type AppIR, type EntityIR, type Operation, type PermitExpr, type Predicate } from "./ir/ir";
 import { predicateLeaves } from "./ir/predicate-leaves";
 import { InputError, readProject } from "./read-project";
 
@@ -66,15 +71,18 @@ function helpersOf(p: Predicate, out: Map<string, ScopeHelper>): void {
   }
 }
 
-/** The policy statement(s) of one verb, cut from the migration's RLS section for the entity. */
-function policyText(rls: string, verb: string): string {
+/**
+ * The statement(s) of one policy (a verb's `scope_*` or a caller role's `select_as_<role>`), cut
+ * from the migration's RLS section for the entity: from its `-- <name>` comment to the next one.
+ */
+function policyText(rls: string, name: string): string {
   const lines = rls.split("\n");
-  const start = lines.findIndex((l) => l.startsWith(`-- ${verb} `));
+  const start = lines.findIndex((l) => l.startsWith(`-- ${name} `) || l.startsWith(`-- ${name}:`));
   if (start < 0) return "(none)";
   const out: string[] = [];
   for (let i = start; i < lines.length; i++) {
     const line = lines[i]!;
-    if (i > start && /^-- scope_/.test(line)) break;
+    if (i > start && /^-- \S/.test(line)) break;
     if (line.startsWith("DROP POLICY")) continue;
     out.push(line);
   }
@@ -83,6 +91,17 @@ function policyText(rls: string, verb: string): string {
 }
 
 const indent = (text: string, by = "  ") => text.split("\n").map((l) => (l === "" ? l : by + l)).join("\n");
+
+/** Why a list the caller may run runs as `dazzle_app` rather than a caller role (caller-roles.ts listRole). */
+function appRoleReason(entity: EntityIR, roles: readonly string[]): string {
+  if (roles.length === 0) return "no token";
+  if (roles.length > 1) return "several roles (a caller role serves a caller holding exactly one)";
+  const role = roles[0]!;
+  const scope = listScope(entity, role).kind;
+  if (scope === "true") return `${role}'s list scope is every row (no caller role)`;
+  if (scope === "false") return `${role} lists no row (no caller role)`;
+  return `the caller role name of ${role} would pass PostgreSQL's 63 bytes`;
+}
 
 /** The explanation text; `roles` empty means an anonymous caller (no token). */
 export function explain(app: AppIR, entityName: string, op: Operation, roles: readonly string[]): string {
@@ -116,10 +135,31 @@ export function explain(app: AppIR, entityName: string, op: Operation, roles: re
   out.push("");
 
   const verb = VERB[op];
-  out.push(`RLS policy ${verb} on ${JSON.stringify(entity.table)} (all roles; gated per role inside):`);
-  out.push(indent(policyText(emitRls([entity]) ?? "", verb)), "");
+  const rls = emitRls([entity], callerRoles(app)) ?? "";
+  const reached = decision === "permitted" && !(scope !== null && matching.length === 0);
+  const asRole = op === "list" && reached && roles.length === 1 ? listRole(entity, roles[0]!) : null;
+  if (op === "list" && reached) {
+    out.push("database role:");
+    if (asRole === null) out.push(`  dazzle_app: ${appRoleReason(entity, roles)}`);
+    else {
+      out.push(
+        `  ${asRole} (caller role): a caller whose only role is ${roles[0]} lists as it, under its policy ${callerPolicyName(roles[0]!)}`,
+        `  dazzle_app for a caller holding ${roles[0]} and other roles: ${verb} and the app-layer WHERE below`,
+      );
+    }
+    out.push("");
+  }
+  if (asRole !== null) {
+    const policy = callerPolicyName(roles[0]!);
+    out.push(`RLS policy ${policy} on ${JSON.stringify(entity.table)} (${asRole} only; ${roles[0]}'s list scope, role tests assigned):`);
+    out.push(indent(policyText(rls, policy)), "");
+    out.push(`app-layer WHERE for ${who} as ${asRole} (none of its own: the policy is the scope):`, "  TRUE", "");
+  }
 
-  out.push(`app-layer WHERE for ${who}:`);
+  out.push(`RLS policy ${verb} on ${JSON.stringify(entity.table)} (all roles; gated per role inside):`);
+  out.push(indent(policyText(rls, verb)), "");
+
+  out.push(asRole === null ? `app-layer WHERE for ${who}:` : `app-layer WHERE for ${who} with other roles, as dazzle_app (ORed with their rules' filters):`);
   let where: string;
   if (decision !== "permitted") where = `(not reached: ${decision})`;
   else if (scope === null) where = "TRUE";

@@ -168,9 +168,9 @@ export async function explain(client: Client, caller: Caller, sql: string, analy
   );
 }
 
-/** The text plan, for reports. */
-export async function explainText(client: Client, caller: Caller, sql: string): Promise<string> {
-  return asCaller(client, caller, async () => (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n"));
+/** The text plan as `role`, for reports. */
+export async function explainText(client: Client, caller: Caller, sql: string, role = "dazzle_app"): Promise<string> {
+  return asCaller(client, caller, async () => (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n"), role);
 }
 
 /** The member of team `team_7` in a database filled by `populateTeams`, and its own user id. */
