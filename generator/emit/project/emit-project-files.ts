@@ -4,6 +4,7 @@
  * `templates/app/**` (the static runtime, the CLIs, the user's starter file), and an empty
  * `migrations/current.sql`. Pure: templates come from `ctx.templates`.
  */
+import { callerRoleName, callerRoles } from "../sql/caller-roles";
 import Handlebars from "handlebars";
 import type { AppIR, EntityIR, Operation, PermitExpr, ScopeRuleIR } from "../../ir/ir";
 import { byCodeUnit, type EmitContext, type FileOwner, type GeneratedFile, tsHeader } from "../types";
@@ -61,6 +62,8 @@ interface ProjectView {
   readonly specName: string;
   readonly exampleRoles: readonly string[];
   readonly personas: AppIR["personas"];
+  /** The caller roles (emit/sql/caller-roles.ts): app role and database role. */
+  readonly callerRoles: readonly { readonly role: string; readonly db: string }[];
   readonly entities: readonly EntityView[];
 }
 
@@ -95,6 +98,7 @@ function projectView(app: AppIR, ctx: EmitContext): ProjectView {
     specName: ctx.specName,
     exampleRoles: exampleRoles(app),
     personas: app.personas,
+    callerRoles: callerRoles(app).map((role) => ({ role, db: callerRoleName(role)! })),
     entities: app.entities.map(entityView),
   };
 }

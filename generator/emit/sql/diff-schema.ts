@@ -7,7 +7,9 @@
  * default (NULLs filled first), CHECK replaced when it only widens (enum value added, longer
  * `str(N)`) or is another named CHECK, constraint/index added or removed, column comment, and
  * every re-creatable group (functions, policies, triggers) re-run when its hash changed, with
- * triggers/functions that disappeared dropped afterwards.
+ * triggers, policies and functions that disappeared dropped afterwards (a group re-run drops
+ * only the policies it still names: a caller role's `select_as_<role>` goes when the role loses
+ * its list scope predicate, caller-roles.ts).
  *
  * Destructive steps carry their DZ5xxx code and are refused by the caller unless
  * `--allow-destructive`: DZ5001 drop table/column, DZ5002 NOT NULL without a default on
@@ -19,9 +21,9 @@
  * Order in the migration: renames → new tables → new columns → dropped constraints and indexes
  * (before column changes: a CHECK on the old type would block `ALTER … TYPE`) → column changes →
  * added constraints (foreign keys last) and indexes → comments → dropped columns and tables →
- * re-created groups (in section order) → dropped triggers and functions.
+ * re-created groups (in section order) → dropped triggers, policies and functions.
  */
-import { quoteIdent } from "./quote";
+import { quoteIdent, unquoteIdent } from "./quote";
 import { applyRenames, NO_RENAMES, type Renames } from "./rename-schema";
 import { recreatableSql, type ColumnSnapshot, type ConstraintSnapshot, type NamedSection, type SchemaSnapshot, type TableSnapshot } from "./schema-snapshot";
 import { typeChange } from "./type-change";
@@ -225,7 +227,7 @@ const PATTERN_CHECK = /^CHECK \((("(?:[^"]|"")+") ~ .*)\)$/;
 function columnOfCheck(c: ConstraintSnapshot): string | null {
   const m = LENGTH_CHECK.exec(c.definition) ?? ENUM_CHECK.exec(c.definition);
   const quoted = m?.[1] ?? PATTERN_CHECK.exec(c.definition)?.[2];
-  return quoted === undefined ? null : quoted.slice(1, -1).replace(/""/g, '"');
+  return quoted === undefined ? null : unquoteIdent(quoted);
 }
 
 /**
@@ -306,10 +308,18 @@ function diffGroups(previous: SchemaSnapshot, next: SchemaSnapshot, sections: re
   }
   const nextTriggers = new Set(next.groups.flatMap((g) => g.triggers.map((t) => `${t.table}.${t.name}`)));
   const nextFunctions = new Set(next.groups.flatMap((g) => g.functions));
+  const nextPolicies = new Set(next.groups.flatMap((g) => g.policies.map((p) => `${p.table}.${p.name}`)));
   for (const group of previous.groups) {
     for (const t of group.triggers) {
-      if (nextTriggers.has(`${t.table}.${t.name}`) || droppedTables.has(t.table.slice(1, -1).replace(/""/g, '"'))) continue;
+      if (nextTriggers.has(`${t.table}.${t.name}`) || droppedTables.has(unquoteIdent(t.table))) continue;
       steps.push({ description: `drop trigger ${t.name} on ${t.table}`, sql: `DROP TRIGGER IF EXISTS ${t.name} ON ${t.table};` });
+    }
+  }
+  // Before the functions: a policy may call a scope helper that disappears with it.
+  for (const group of previous.groups) {
+    for (const p of group.policies) {
+      if (nextPolicies.has(`${p.table}.${p.name}`) || droppedTables.has(unquoteIdent(p.table))) continue;
+      steps.push({ description: `drop policy ${p.name} on ${p.table}`, sql: `DROP POLICY IF EXISTS ${p.name} ON ${p.table};` });
     }
   }
   for (const group of previous.groups) {

@@ -11,6 +11,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** The name inside a `quoteIdent` result (`"a""b"` → `a"b`). */
+export function unquoteIdent(quoted: string): string {
+  return quoted.slice(1, -1).replace(/""/g, '"');
+}
+
 /**
  * A SQL literal for a spec value: strings as standard-conforming `'…'` (quotes doubled; with
  * `standard_conforming_strings` on, backslashes are plain characters), numbers verbatim, booleans

@@ -18,7 +18,7 @@
  *   whose text changes with the names, so the normal diff re-creates them and drops the functions
  *   (`dazzle_auto_update_<old table>`) that disappeared.
  */
-import { quoteIdent } from "./quote";
+import { quoteIdent, unquoteIdent as unquote } from "./quote";
 import type { ConstraintSnapshot, GroupSnapshot, IndexSnapshot, SchemaSnapshot, TableSnapshot } from "./schema-snapshot";
 
 export interface Renames {
@@ -185,10 +185,6 @@ function withoutIndexName(statement: string): string {
 
 function hasColumn(table: TableSnapshot, name: string): boolean {
   return table.columns.some((c) => c.name === name);
-}
-
-function unquote(quoted: string): string {
-  return quoted.slice(1, -1).replace(/""/g, '"');
 }
 
 function byKey<V>(a: readonly [string, V], b: readonly [string, V]): number {

@@ -7,8 +7,9 @@
  *   definition (FOREIGN KEY ones included, from the foreign-key section), column comments;
  * - indexes: name, table and the `CREATE INDEX` statement;
  * - groups: every other section (roles, readers, scope helpers, triggers, policies, …) as one
- *   re-creatable group: a sha256 of its text, plus the triggers and functions it creates so a
- *   later migration can drop the ones that disappear.
+ *   re-creatable group: a sha256 of its text, plus the triggers, functions and policies it
+ *   creates so a later migration can drop the ones that disappear, and the role memberships it
+ *   grants (`dazzle_app` in each caller role) so db:verify can check them.
  *
  * Pure: section texts in, snapshot out.
  */
@@ -51,6 +52,8 @@ export interface GroupSnapshot {
   readonly functions: readonly string[];
   /** Policies (quoted identifiers) the group creates. */
   readonly policies: readonly { readonly table: string; readonly name: string }[];
+  /** Role memberships (quoted identifiers) the group grants: `GRANT "<role>" TO "<member>";`. */
+  readonly memberships: readonly { readonly role: string; readonly member: string }[];
 }
 
 export interface SchemaSnapshot {
@@ -78,6 +81,7 @@ const COMMENT_COLUMN = new RegExp(`^COMMENT ON COLUMN ${ID}\\.${ID} IS (.*);$`, 
 const CREATE_TRIGGER = new RegExp(`^CREATE TRIGGER ${QID} .*? ON ${QID}\\s`, "gm");
 const CREATE_FUNCTION = new RegExp(`^CREATE OR REPLACE FUNCTION (${QID.slice(1, -1)}\\([^)]*\\))`, "gm");
 const CREATE_POLICY = new RegExp(`^CREATE POLICY ${QID} ON ${QID}`, "gm");
+const GRANT_ROLE = new RegExp(`^\\s*GRANT ${QID} TO ${QID};$`, "gm");
 const FORCE_RLS = new RegExp(`^ALTER TABLE ${ID} FORCE ROW LEVEL SECURITY;$`, "gm");
 const CONSTRAINT_LINE = new RegExp(`^CONSTRAINT ${ID} (.*)$`);
 const COLUMN_LINE = new RegExp(`^${ID} (.*?)(?: (NOT NULL))?(?: DEFAULT (.*))?$`);
@@ -130,12 +134,14 @@ export function buildSchemaSnapshot(sections: readonly NamedSection[]): SchemaSn
     const triggers = [...rest.matchAll(CREATE_TRIGGER)].map((m) => ({ name: m[1]!, table: m[2]! }));
     const functions = [...rest.matchAll(CREATE_FUNCTION)].map((m) => m[1]!);
     const policies = [...rest.matchAll(CREATE_POLICY)].map((m) => ({ name: m[1]!, table: m[2]! }));
+    const memberships = [...rest.matchAll(GRANT_ROLE)].map((m) => ({ role: m[1]!, member: m[2]! }));
     groups.push({
       name: section.name,
       hash: sha256(rest),
       triggers: uniqueBy(triggers, (t) => `${t.table}.${t.name}`),
       functions: [...new Set(functions)],
       policies: uniqueBy(policies, (p) => `${p.table}.${p.name}`),
+      memberships: uniqueBy(memberships, (m) => `${m.role}.${m.member}`),
     });
   }
   const rls = [...new Set([...all.matchAll(FORCE_RLS)].map((m) => unquote(m[1]!)))];

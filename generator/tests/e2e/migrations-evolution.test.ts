@@ -9,6 +9,9 @@
  * Revisions 9–12 (issue 4): type widenings, `was:` renames of a field, a money field and an
  * entity (plus a rename with a type change) keeping their data, a refused narrowing, and the same
  * narrowing with `--allow-destructive`, whose casts and fix-ups are checked on the rows.
+ * Revision 13 adds a persona, whose list scope (`author = current_user as: *`) gets a caller role
+ * `dazzle_as_evolution_reader` (unique to this suite: roles are cluster-wide), so the final
+ * schema and db:verify's drift kinds include the caller roles.
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
@@ -79,6 +82,12 @@ entity Note "Note":
   cost: money(EUR) was: price
   born_at: datetime was: born
 ${NOTE_ACCESS}${TAG_8}${COMMENT_ENTITY("Remark", "\n  was: Comment")}`;
+
+/** Revision 13: a persona whose list scope of Note is a predicate, so it gets a caller role. */
+const READER = `
+persona evolution_reader "Reader":
+  description: "Lists the notes they wrote"
+`;
 
 /** The note row marked in revision 9 (a price, a long title, priority high, a date). */
 let marked = "";
@@ -305,6 +314,16 @@ ${NOTE_ACCESS}${TAG_8}${COMMENT_ENTITY("Remark", "\n  was: Comment")}`,
       expect(readFileSync(path.join(appDir, migration), "utf8")).toContain("-- DESTRUCTIVE: generated with --allow-destructive; these steps can lose data:\n");
     },
   },
+  {
+    name: "13 a persona with a predicate list scope: its caller role, dazzle_app NOINHERIT and a member of it, its policy on every table",
+    spec: NARROWED.replace(HEAD, `${HEAD}${READER}`),
+    check: async () => {
+      const role = await sql(evolved!.url, `SELECT rolinherit, pg_has_role('dazzle_app', 'dazzle_as_evolution_reader', 'MEMBER') AS member FROM pg_roles WHERE rolname = 'dazzle_app'`);
+      expect(role).toEqual([{ rolinherit: false, member: true }]);
+      const policies = await sql(evolved!.url, `SELECT tablename FROM pg_policies WHERE policyname = 'select_as_evolution_reader' ORDER BY 1`);
+      expect(policies).toEqual([{ tablename: "note" }, { tablename: "remark" }, { tablename: "tag" }]);
+    },
+  },
 ];
 
 const AUTHOR = "a0000000-0000-4000-8000-000000000001";
@@ -388,7 +407,7 @@ async function describeSchema(url: string): Promise<Record<string, unknown>> {
   };
 }
 
-test("twelve spec revisions: each migrates with rows kept; refused ones change nothing; the result equals a fresh migration", async () => {
+test("thirteen spec revisions: each migrates with rows kept; refused ones change nothing; the result equals a fresh migration", async () => {
   let installed = false;
   let migrations = 0;
   for (const [i, revision] of REVISIONS.entries()) {
@@ -449,7 +468,7 @@ test("twelve spec revisions: each migrates with rows kept; refused ones change n
   const verified = await npmRun(appDir, "db:verify", evolved!.url);
   expect(verified).toEqual({ exitCode: 0, stdout: expect.stringContaining("the database matches the schema snapshot (5 tables)") });
   const status = await npmRun(appDir, "db:status", evolved!.url);
-  expect(status.stdout).toContain("9 committed migration(s), 9 applied, 0 pending\n  applied  000001-initial.sql\n");
+  expect(status.stdout).toContain("10 committed migration(s), 10 applied, 0 pending\n  applied  000001-initial.sql\n");
   // db:reset: refused without the typed confirmation, then every row gone with --yes.
   const declined = await run("npm", ["run", "--silent", "db:reset"], { cwd: appDir, env: childEnv({ DATABASE_URL: evolved!.url }), input: "no\n" });
   expect([declined.exitCode, declined.stdout.trim().endsWith("nothing was deleted")]).toEqual([1, true]);
@@ -486,6 +505,15 @@ const DRIFTS: readonly [string, string, string][] = [
   ["ALTER POLICY scope_select ON note RENAME TO other", "ALTER POLICY other ON note RENAME TO scope_select", 'missing policy "scope_select" on "note"'],
   ["ALTER TRIGGER dazzle_events ON tag RENAME TO other", "ALTER TRIGGER other ON tag RENAME TO dazzle_events", 'missing trigger "dazzle_events" on "tag"'],
   ["ALTER FUNCTION dazzle_record_event() RENAME TO other", "ALTER FUNCTION other() RENAME TO dazzle_record_event", 'missing function "dazzle_record_event"()'],
+  // Cluster-wide roles of this suite only, undone right after db:verify even when the expectation
+  // fails. Not `ALTER ROLE dazzle_app INHERIT` (db:verify reports it too): the role is shared by
+  // every suite running at the same time, whose dazzle_app sessions would get caller-role policies.
+  ["REVOKE dazzle_as_evolution_reader FROM dazzle_app", "GRANT dazzle_as_evolution_reader TO dazzle_app", 'role "dazzle_app" is not a member of "dazzle_as_evolution_reader"'],
+  [
+    "ALTER ROLE dazzle_as_evolution_reader RENAME TO dazzle_as_evolution_renamed",
+    "ALTER ROLE dazzle_as_evolution_renamed RENAME TO dazzle_as_evolution_reader",
+    'missing role "dazzle_as_evolution_reader"',
+  ],
   // Last: not undone.
   ["ALTER TABLE note DROP COLUMN code", "", 'missing column "note"."code"'],
   ["DROP TABLE remark CASCADE", "", 'missing table "remark"'],
@@ -496,9 +524,12 @@ test("db:verify reports each kind of drift on a fresh database of the final spec
   expect(await npmRun(freshDir, "db:verify", fresh!.url)).toEqual({ exitCode: 0, stdout: expect.stringContaining("matches") });
   for (const [change, undo, line] of DRIFTS) {
     await sql(fresh!.url, change);
-    const result = await npmRun(freshDir, "db:verify", fresh!.url);
-    expect([change, result.exitCode, result.stdout.split("\n").filter((l) => l.startsWith("  - "))]).toEqual([change, 1, expect.arrayContaining([`  - ${line}`])]);
-    if (undo !== "") await sql(fresh!.url, undo);
+    try {
+      const result = await npmRun(freshDir, "db:verify", fresh!.url);
+      expect([change, result.exitCode, result.stdout.split("\n").filter((l) => l.startsWith("  - "))]).toEqual([change, 1, expect.arrayContaining([`  - ${line}`])]);
+    } finally {
+      if (undo !== "") await sql(fresh!.url, undo);
+    }
   }
 }, 5 * 60_000);
 

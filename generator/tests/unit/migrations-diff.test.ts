@@ -124,6 +124,32 @@ describe("safe steps: exact SQL", () => {
     ]);
   });
 
+  test("a caller role's policy is dropped when the role's list scope becomes `all` (none on a dropped table); the roles group records dazzle_app's membership", () => {
+    const member = 'persona member "Member":\n  description: "m"\n';
+    const scoped = (name: string, rule: string) => entity(name, "  done: bool=false required\n", `    list: role(member)\n  scope:\n    list: ${rule}\n      as: member\n`);
+    const before = member + scoped("Item", "done = false") + scoped("Gone", "done = true");
+    const after = member + scoped("Item", "all");
+    expect(steps(before, after)).toEqual([
+      ['drop index "ix_item_done"', 'DROP INDEX IF EXISTS "ix_item_done";'],
+      ["DZ5001", 'drop table "gone"', 'DROP TABLE "gone" CASCADE;'],
+      ['drop policy "select_as_member" on "item"', 'DROP POLICY IF EXISTS "select_as_member" ON "item";'],
+    ]);
+    const plan = planMigrations(ir(after), CTX, previousOf(before));
+    expect(plan.steps.map((s) => s.description)).toEqual([
+      'drop index "ix_item_done"',
+      'drop table "gone"',
+      "re-create roles",
+      "re-create session readers",
+      "re-create events",
+      "re-create row-level security",
+      'drop policy "select_as_member" on "item"',
+    ]);
+    expect(steps(after, before).filter(([description]) => description!.startsWith("drop policy"))).toEqual([]);
+    // db:verify reads the caller roles from the roles group's memberships.
+    const memberships = (spec: string) => planMigrations(ir(spec), CTX, null).snapshot.groups.find((g) => g.name === "roles")!.memberships;
+    expect([memberships(before), memberships(after)]).toEqual([[{ role: '"dazzle_as_member"', member: '"dazzle_app"' }], []]);
+  });
+
 });
 
 describe("destructive steps carry their code", () => {

@@ -2,9 +2,11 @@
  * `npm run db:verify`: compares the live database (DATABASE_URL, or the embedded development
  * database) with the schema snapshot dazzle-gen keeps in `dazzle.lock.json`: tables, columns
  * (type, NOT NULL, default), constraints, indexes, row-level security enabled and forced,
- * policies, triggers and functions. Prints each difference and exits 1 on drift. Types,
- * defaults and constraint texts are normalised by PostgreSQL itself: the snapshot's tables are
- * created as temporary tables in a transaction that is rolled back.
+ * policies, triggers, functions, and the caller roles: each exists, `dazzle_app` is a member of
+ * it and does not inherit it (NOINHERIT), or its sessions would get the caller roles' policies.
+ * Prints each difference and exits 1 on drift. Types, defaults and constraint texts are
+ * normalised by PostgreSQL itself: the snapshot's tables are created as temporary tables in a
+ * transaction that is rolled back.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -19,7 +21,7 @@ interface Named { table: string; name: string }
 interface Snapshot {
   tables: Record<string, Table>;
   indexes: { name: string; table: string }[];
-  groups: { name: string; triggers: Named[]; functions: string[]; policies?: Named[] }[];
+  groups: { name: string; triggers: Named[]; functions: string[]; policies?: Named[]; memberships?: { role: string; member: string }[] }[];
   rls?: string[];
 }
 
@@ -165,6 +167,33 @@ async function verifyDatabase(client: pg.Client, snapshot: Snapshot): Promise<st
     );
     const { rows } = await client.query<{ ok: string | null }>("SELECT to_regprocedure($1)::text AS ok", [`public.${signature}`]);
     if (rows[0]?.ok === null) drift.push(`missing function ${fn}`);
+  }
+
+  drift.push(...(await verifyMemberships(client, snapshot)));
+  return drift;
+}
+
+/** The granted roles exist, and each member holds them without inheriting (cluster-wide roles). */
+async function verifyMemberships(client: pg.Client, snapshot: Snapshot): Promise<string[]> {
+  const drift: string[] = [];
+  const memberships = snapshot.groups.flatMap((g) => g.memberships ?? []).map((m) => ({ role: unq(m.role), member: unq(m.member) }));
+  const { rows } = await client.query<{ rolname: string; rolinherit: boolean }>(
+    "SELECT rolname, rolinherit FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])",
+    [memberships.flatMap((m) => [m.role, m.member])],
+  );
+  const inherits = new Map(rows.map((r) => [r.rolname, r.rolinherit]));
+  for (const member of new Set(memberships.map((m) => m.member))) {
+    if (!inherits.has(member)) drift.push(`missing role ${q(member)}`);
+    else if (inherits.get(member)) drift.push(`role ${q(member)} inherits: its sessions would get the caller roles' policies`);
+  }
+  for (const m of memberships) {
+    if (!inherits.has(m.role)) {
+      drift.push(`missing role ${q(m.role)}`);
+      continue;
+    }
+    if (!inherits.has(m.member)) continue;
+    const { rows: held } = await client.query<{ ok: boolean }>("SELECT pg_catalog.pg_has_role($1::name, $2::name, 'MEMBER') AS ok", [m.member, m.role]);
+    if (!held[0]!.ok) drift.push(`role ${q(m.member)} is not a member of ${q(m.role)}`);
   }
   return drift;
 }
