@@ -9,9 +9,10 @@
  *      size (pg's default, 10):
  *        A "bare": one SELECT with the scope in its WHERE (the principal's team by subquery), as
  *          the superuser, no RLS — the floor of Node + pg here; target app ≥ 0.5× A;
- *        B "rls": the app's own transaction, statement by statement — the generated BEGIN_SQL
- *          (BEGIN + role switch, one message), CALLER_SQL (settings + principal, and the switch to
- *          the member's caller role), the SELECT the app sends, COMMIT; target app ≥ 0.8× B.
+ *        B "rls": the app's own transaction — the generated BEGIN_SQL (BEGIN + role switch, one
+ *          message), CALLER_SQL (settings + principal, and the switch to the member's caller role),
+ *          the SELECT the app sends, COMMIT — written at once on a pipelined connection as the
+ *          app's readAsCaller does; target app ≥ 0.8× B.
  *      Every server runs in its own process (the app in production mode, the baselines as
  *      `tsx scripts/bench-app.ts baseline <bare|rls>` in the app folder, so they load the app's
  *      pg and jose); the load generator runs here. Runs alternate A, app, B with the order
@@ -180,6 +181,7 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
     options: "-c TimeZone=UTC",
     idleTimeoutMillis: 0,
     keepAlive: true,
+    pipeline: true,
     types: { getTypeParser: ((oid: number, format: "text" | "binary") => (textTypes.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format))) as never },
   });
   // The SELECT Kysely compiles for the app's list (`selectAll … where <scope> order by id limit offset`).
@@ -188,16 +190,19 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
 
   const rowsFor = async (userId: string, roles: readonly string[], limit: number, offset: number): Promise<unknown[]> => {
     if (kind === "bare") return (await pool.query(BARE_SELECT, [userId, limit, offset])).rows;
+    // As the app's runtime/transaction.ts readAsCaller: the four statements written at once on a
+    // pipelined connection, answered in order.
     const client = await pool.connect();
     try {
-      await client.query(BEGIN_SQL);
-      await client.query(CALLER_SQL, [userId, roles.join(","), roles.length === 1 ? listAs : ""]);
-      const { rows } = await client.query(APP_SELECT, [limit, offset]);
-      await client.query("commit");
-      return rows;
-    } catch (err) {
-      await client.query("rollback").catch(() => undefined);
-      throw err;
+      const settled = await Promise.allSettled([
+        client.query(BEGIN_SQL),
+        client.query(CALLER_SQL, [userId, roles.join(","), roles.length === 1 ? listAs : ""]),
+        client.query(APP_SELECT, [limit, offset]),
+        client.query("commit"),
+      ]);
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failure !== undefined) throw failure.reason;
+      return (settled[2] as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows;
     } finally {
       client.release();
     }

@@ -13,7 +13,8 @@
  *      the caller's context columns;
  *   g. the request transaction driver: a failing request's pooled connection goes back clean (the
  *      next caller on it sees none of the previous role or settings), also when the role switch
- *      after BEGIN fails.
+ *      after BEGIN fails; the same for reads whose four statements are pipelined (readAsCaller),
+ *      which answer no rows when the context statement fails.
  *
  * Both apps (fixtures/e2e-teams and fixtures/security-anonymous) are generated, installed and booted
  * on fresh databases of their own; rows are seeded with fixed ids as the superuser.
@@ -664,7 +665,7 @@ const DRIVER_SCRIPT = `
 import { sql } from "kysely";
 import { ANONYMOUS } from "./src/generated/runtime/auth";
 import { connect } from "./src/generated/runtime/database";
-import { withCaller } from "./src/generated/runtime/transaction";
+import { readAsCaller, withCaller } from "./src/generated/runtime/transaction";
 
 const STATE = sql<Record<string, unknown>>\`select pg_backend_pid() as pid, current_user as role,
   current_setting('dazzle.user_id', true) as user_id, current_setting('dazzle.roles', true) as roles,
@@ -689,6 +690,17 @@ async function main(): Promise<void> {
   out.anonymous = await withCaller(app, ANONYMOUS, async (trx) => ({ ...(await STATE.execute(trx)).rows[0], projects: await projects(trx) }));
   out.pool = (await app.pool.query(STATE.compile(app.db).sql)).rows[0];
   out.again = await withCaller(app, member, async (trx) => ({ ...(await STATE.execute(trx)).rows[0], projects: await projects(trx) }));
+  // 6. readAsCaller (the four statements pipelined): a failing read passes its error on and the
+  // connection comes back clean; a read as the member's caller role runs as it; a caller role that
+  // does not exist fails the context statement, so the read's rows are never answered.
+  const read = (caller: typeof member, query: { sql: string; parameters: readonly unknown[] }, role = "") =>
+    readAsCaller<Record<string, unknown>>(app, caller, query as never, role);
+  out.readFailing = await read(member, sql\`select 1 / 0\`.compile(app.db)).then(() => "resolved", code);
+  out.readPool = (await app.pool.query(STATE.compile(app.db).sql)).rows[0];
+  out.readAs = (await read(member, STATE.compile(app.db), "dazzle_as_member"))[0];
+  out.readUnknownRole = await read(member, STATE.compile(app.db), "dazzle_as_nobody").then(() => "resolved", code);
+  out.readAfter = (await read(ANONYMOUS, STATE.compile(app.db)))[0];
+  out.readPids = app.pool.totalCount;
   await app.close();
   // 5. A login that may not switch to dazzle_app: BEGIN succeeds, the role switch fails; the
   // connection must come back out of the aborted transaction.
@@ -696,6 +708,8 @@ async function main(): Promise<void> {
   out.deniedBegin = await withCaller(denied, member, async () => "ran").then((r) => r, code);
   out.deniedPool = (await denied.pool.query(STATE.compile(denied.db).sql)).rows[0];
   out.deniedPids = denied.pool.totalCount;
+  out.deniedRead = await readAsCaller(denied, member, STATE.compile(denied.db) as never).then(() => "resolved", code);
+  out.deniedReadPool = (await denied.pool.query(STATE.compile(denied.db).sql)).rows[0];
   await denied.close();
   process.stdout.write(JSON.stringify(out));
 }
@@ -741,6 +755,14 @@ describe("g. the request transaction driver (runtime/transaction.ts) leaves pool
       deniedBegin: "42501",
       deniedPool: { pid: out.deniedPool.pid, role: denied, user_id: null, roles: null, team: null },
       deniedPids: 1,
+      readFailing: "22012",
+      readPool: { pid, role: ctx.login, user_id: "", roles: "", team: "" },
+      readAs: { pid, role: "dazzle_as_member", user_id: U.m1, roles: "member", team: "core" },
+      readUnknownRole: "22023",
+      readAfter: { pid, role: "dazzle_app", user_id: "", roles: "", team: "" },
+      readPids: 1,
+      deniedRead: "42501",
+      deniedReadPool: { pid: out.deniedPool.pid, role: denied, user_id: null, roles: null, team: null },
     });
     expect(out.deniedPool.pid).not.toBe(pid);
   }, 180_000);

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Router, type Request, type Response } from "express";
-import { sql, type Insertable, type Selectable, type Simplify, type Transaction, type Updateable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable, type Simplify, type Transaction, type Updateable } from "kysely";
 import type { DB } from "../db";
 import type { FieldIssue } from "../validation";
 import { listPlanFor, permitDenial, scopeFor, type AccessRules, type Operation, type ScopeFilter, type ScopeRule } from "./access";
@@ -23,7 +23,7 @@ import type { Database } from "./database";
 import { HttpError } from "./errors";
 import type { EventAuthorizer, StoredEvent } from "./events";
 import { parseId, parsePagination } from "./http";
-import { withCaller } from "./transaction";
+import { readAsCaller, withCaller } from "./transaction";
 
 /** A table of the app; each one has a uuid primary key `id`. */
 export type Table = keyof DB & string;
@@ -176,22 +176,17 @@ class EntityFlow<T extends Table, Json> {
       return;
     }
     const plan = listPlanFor(this.spec.access, caller, scope);
-    const rows = await withCaller(
-      database,
-      caller,
-      (trx) =>
-        trx
-          .selectFrom(this.table)
-          .selectAll()
-          .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
-          .where(inScope(plan.filter))
-          .orderBy("id")
-          .limit(pageSize)
-          .offset(offset)
-          .$castTo<Selectable<DB[T]>>()
-          .execute() as Promise<ReadRow<T>[]>,
-      plan.role,
-    );
+    const pageQuery = database.db
+      .selectFrom(this.table)
+      .selectAll()
+      .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
+      .where(inScope(plan.filter))
+      .orderBy("id")
+      .limit(pageSize)
+      .offset(offset)
+      .$castTo<Selectable<DB[T]>>()
+      .compile();
+    const rows = await readAsCaller<ReadRow<T>>(database, caller, pageQuery, plan.role);
     res.json({ data: rows.map((row) => this.spec.toJson(row)), page, page_size: pageSize });
   }
 
@@ -201,7 +196,7 @@ class EntityFlow<T extends Table, Json> {
     const id = parseId(rawId);
     const scope = scopeFor(this.spec.access, "read", caller);
     if (scope === null) throw this.notFound();
-    const row = await withCaller(database, caller, (trx) => this.readRow(trx, caller, id, scope));
+    const [row] = await readAsCaller<ReadRow<T>>(database, caller, this.readQuery(database.db, caller, id, scope).compile());
     if (row === undefined) throw this.notFound();
     res.json(this.spec.toJson(row));
   }
@@ -340,14 +335,18 @@ class EntityFlow<T extends Table, Json> {
 
   /** The row with this id if it is in the scope, with its computed fields for this caller: what a response shows. */
   private readRow(trx: Transaction<DB>, caller: Caller, id: string, scope: ScopeFilter): Promise<ReadRow<T> | undefined> {
-    return trx
+    return this.readQuery(trx, caller, id, scope).executeTakeFirst() as Promise<ReadRow<T> | undefined>;
+  }
+
+  /** The row `id` with its computed fields, if it is in `scope` (built on `db`: a transaction, or the app's Kysely to compile). */
+  private readQuery(db: Kysely<DB>, caller: Caller, id: string, scope: ScopeFilter) {
+    return db
       .selectFrom(this.table)
       .selectAll()
       .$if(this.spec.computed !== undefined, (query) => query.select(this.computedColumns(caller)))
       .where("id", "=", id)
       .where(inScope(scope))
-      .$castTo<Selectable<DB[T]>>()
-      .executeTakeFirst() as Promise<ReadRow<T> | undefined>;
+      .$castTo<Selectable<DB[T]>>();
   }
 
   /**

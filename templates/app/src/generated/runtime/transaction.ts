@@ -5,8 +5,8 @@
  * next user of the pooled connection. The tenant comes only from the principal row, never from
  * the request.
  *
- * Round trips per request (DESIGN.md §4): four (five with Kysely's own `begin` and a separate
- * principal statement).
+ * Round trips per request (DESIGN.md §4): four for a write (five with Kysely's own `begin` and a
+ * separate principal statement), one for a read.
  * 1. `BEGIN_SQL` — `begin; set local role dazzle_app`: no parameters, so pg sends it as one
  *    simple-protocol message with two statements (nothing is interpolated). Sent by `AppDriver`,
  *    which replaces Kysely's plain `begin`.
@@ -16,11 +16,14 @@
  *    attributes and tenant (the ordering inside that statement: generator/emit/ts/emit-context.ts).
  * 3. The request's own statements.
  * 4. COMMIT — or ROLLBACK when anything throws (Kysely's transaction).
+ * A read of one SELECT (`readAsCaller`) sends the same four without waiting between them: one
+ * round trip.
  * The role and every setting are transaction-local: COMMIT or ROLLBACK drops them. If opening
  * the transaction fails half-way (the role switch fails after BEGIN), `AppDriver` rolls back
  * before the connection goes back to the pool; a connection whose ROLLBACK fails is discarded.
  */
 import { CompiledQuery, PostgresDialect, PostgresDriver, type Driver, type Transaction } from "kysely";
+import type pg from "pg";
 import { BEGIN_SQL, CALLER_SQL } from "../context";
 import type { DB } from "../db";
 import type { Caller } from "./auth";
@@ -40,6 +43,31 @@ export function withCaller<T>(
     await trx.executeQuery(CompiledQuery.raw(CALLER_SQL, [caller.userId ?? "", caller.roles.join(","), role]));
     return fn(trx);
   });
+}
+
+/**
+ * One read-only statement for the caller (a list page, a row by id) in ONE round trip: BEGIN_SQL,
+ * CALLER_SQL (switching to `role` when given), the statement and COMMIT are written at once on a
+ * pipelined connection (pg's `pipeline` mode, runtime/database.ts) and answered in order, where
+ * `withCaller` waits for each. They share the transaction block BEGIN opens: after a failure the
+ * rest fail (25P02) and COMMIT rolls back. The rows are returned only when all four succeeded, so
+ * a statement that ran without the caller's context (were BEGIN_SQL itself to fail) is never
+ * answered; being a SELECT, it changed nothing. A connection that failed at the protocol level is
+ * discarded instead of going back to the pool.
+ */
+export async function readAsCaller<R>(database: Database, caller: Caller, query: CompiledQuery, role = ""): Promise<R[]> {
+  const client = await database.pool.connect();
+  const settled = await Promise.allSettled([
+    client.query(BEGIN_SQL),
+    client.query(CALLER_SQL, [caller.userId ?? "", caller.roles.join(","), role]),
+    client.query(query.sql, [...query.parameters]),
+    client.query("commit"),
+  ]);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  // A server error (with a SQLSTATE) leaves the connection usable and idle after COMMIT.
+  client.release(failure !== undefined && typeof (failure.reason as { code?: unknown })?.code !== "string" ? (failure.reason as Error) : undefined);
+  if (failure !== undefined) throw failure.reason;
+  return (settled[2] as PromiseFulfilledResult<pg.QueryResult>).value.rows as R[];
 }
 
 /**
