@@ -1,29 +1,23 @@
 /**
- * EXPLAIN helpers shared by generator/tests/e2e/explain-index.test.ts and `npm run bench`: the
+ * EXPLAIN helpers shared by generator/tests/e2e/explain-index*.test.ts and `npm run bench`: the
  * app-layer list SQL of every scope rule of a spec, compiled by the one predicate compiler exactly
- * as the generated `<entity>/access.ts` embeds it, a populated fixtures/e2e-teams database, and
- * the scan nodes of a JSON plan.
+ * as the generated `<entity>/access.ts` embeds it, a populated fixtures/e2e-teams database, a
+ * caller with placeholder session values for any spec, and the scan nodes of a JSON plan.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Client } from "pg";
 import { analyze } from "../../compile";
-import { makeSourceFile } from "../../diagnostics/span";
 import { emitMigrations } from "../../emit/sql/emit-migrations";
 import { listRole } from "../../emit/sql/caller-roles";
 import { compilePredicate } from "../../emit/sql/predicate";
 import type { AppIR, Operation, Predicate } from "../../ir/ir";
+import { readProject } from "../../read-project";
 
 export const TEAMS_SPEC = path.resolve(__dirname, "../../../fixtures/e2e-teams/app.dz");
 
-/** The IR of a one-file spec; throws on errors. */
+/** The IR of a one-file spec or a project directory (dazzle.toml); throws on errors. */
 export function irOf(specPath: string): AppIR {
-  const result = analyze({
-    files: [makeSourceFile(path.basename(specPath), readFileSync(specPath, "utf8"))],
-    rootModule: null,
-    fallbackName: "app",
-    specName: path.basename(specPath),
-  });
+  const result = analyze(readProject(specPath));
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || !result.ir) throw new Error(`${specPath}: ${errors.map((d) => d.message).join("; ")}`);
   return result.ir;
@@ -39,6 +33,8 @@ export interface Caller {
   readonly userId: string | null;
   readonly roles: readonly string[];
   readonly attrs?: Readonly<Record<string, string>>;
+  /** `dazzle.tenant_id` under tenancy (DSL.md §7). */
+  readonly tenantId?: string;
 }
 
 /** Runs `fn` in a rolled-back transaction as `role` (dazzle_app or a caller role) with the caller's session settings. */
@@ -48,10 +44,39 @@ export async function asCaller<T>(client: Client, caller: Caller, fn: () => Prom
     await client.query("SELECT set_config('role', $1, true)", [role]);
     await client.query("SELECT set_config('dazzle.user_id', $1, true), set_config('dazzle.roles', $2, true)", [caller.userId ?? "", caller.roles.join(",")]);
     for (const [k, v] of Object.entries(caller.attrs ?? {})) await client.query("SELECT set_config($1, $2, true)", [`dazzle.user_${k}`, v]);
+    if (caller.tenantId !== undefined) await client.query("SELECT set_config('dazzle.tenant_id', $1, true)", [caller.tenantId]);
     return await fn();
   } finally {
     await client.query("ROLLBACK");
   }
+}
+
+const PLACEHOLDER_UUID = "00000000-0000-4000-8000-00000000abcd";
+
+/** A non-empty value of a principal attribute's PostgreSQL type (an unset one would make the scope NULL). */
+export function placeholderValue(sqlType: string): string {
+  if (sqlType === "uuid") return PLACEHOLDER_UUID;
+  if (sqlType === "text") return "x";
+  if (sqlType === "char(3)") return "XXX";
+  if (/^(integer|bigint|double precision|numeric)/.test(sqlType)) return "1";
+  if (sqlType === "boolean") return "true";
+  if (sqlType === "date") return "2026-01-01";
+  if (sqlType === "timestamptz") return "2026-01-01T00:00:00Z";
+  throw new Error(`no placeholder for principal attribute type ${sqlType}`);
+}
+
+/**
+ * A caller of the spec holding `roles` with every session value its scopes may read set to a
+ * placeholder: the user id, each principal attribute (DSL.md §6.11) and, under tenancy, the tenant.
+ */
+export function placeholderCaller(ir: AppIR, roles: readonly string[]): Caller {
+  const attrs = ir.principal.attributes.filter((a) => a.name !== "id" && a.tenantKey !== true);
+  return {
+    userId: PLACEHOLDER_UUID,
+    roles,
+    attrs: Object.fromEntries(attrs.map((a) => [a.name, placeholderValue(a.sqlType)])),
+    ...(ir.principal.tenant !== undefined ? { tenantId: PLACEHOLDER_UUID } : {}),
+  };
 }
 
 /** At least one index of each group must be scanned (an OR needs every branch indexed). */
@@ -163,6 +188,31 @@ export async function explain(client: Client, caller: Caller, sql: string, analy
     async () => {
       const { rows } = await client.query(`EXPLAIN (FORMAT JSON${analyzeIt ? ", ANALYZE, BUFFERS" : ""}) ${sql}`);
       return rows[0]["QUERY PLAN"][0];
+    },
+    role,
+  );
+}
+
+/**
+ * EXPLAIN (FORMAT JSON) of `sql` as the caller with `enable_seqscan = off`: on a nearly empty
+ * table the planner prefers a Seq Scan anyway; with it off, a Seq Scan means no usable index.
+ */
+export async function explainIndexed(client: Client, caller: Caller, sql: string, role = "dazzle_app"): Promise<any> {
+  return (await explainWithoutSeqScan(client, caller, `EXPLAIN (FORMAT JSON) ${sql}`, role))[0]["QUERY PLAN"][0];
+}
+
+/** The text plan of `explainIndexed`, for reports. */
+export async function explainIndexedText(client: Client, caller: Caller, sql: string, role = "dazzle_app"): Promise<string> {
+  return (await explainWithoutSeqScan(client, caller, `EXPLAIN ${sql}`, role)).map((r) => r["QUERY PLAN"]).join("\n");
+}
+
+async function explainWithoutSeqScan(client: Client, caller: Caller, explainSql: string, role: string): Promise<any[]> {
+  return asCaller(
+    client,
+    caller,
+    async () => {
+      await client.query("SET LOCAL enable_seqscan = off");
+      return (await client.query(explainSql)).rows;
     },
     role,
   );

@@ -9,6 +9,7 @@ import { callerPolicyBody, callerRoleName, callerRoles, failsClosed, listRole, l
 import { emitRls } from "../../emit/sql/emit-rls";
 import { emitRoles } from "../../emit/sql/emit-roles";
 import { prng, type Rand } from "../support/fuzz";
+import { ORG_PATH } from "../support/predicates";
 
 const role = (r: string): PermitExpr => ({ kind: "role", role: r });
 const anyOf = (...roles: string[]): PermitExpr => ({ kind: "or", children: roles.map(role) });
@@ -17,18 +18,6 @@ const ALL: Predicate = { kind: "true" };
 const OWNER: Predicate = { kind: "userAttr", column: "owner", op: "=", attr: "id" };
 const PUBLIC: Predicate = { kind: "column", column: "visibility", op: "=", value: "public", sqlType: "text" };
 const DONE: Predicate = { kind: "column", column: "done", op: "=", value: false, sqlType: "boolean" };
-
-const ORG_PATH: PathCheck = {
-  kind: "path",
-  hops: [
-    { column: "invoice", table: "invoice" },
-    { column: "project", table: "project" },
-  ],
-  column: "org",
-  sqlType: "uuid",
-  op: "=",
-  value: { kind: "userAttr", attr: "org" },
-};
 
 const NOT_MEMBER: ExistsCheck = {
   kind: "exists",

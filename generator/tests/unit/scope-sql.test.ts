@@ -7,23 +7,12 @@ import type { EntityIR, ExistsCheck, FieldIR, PathCheck, Predicate } from "../..
 import { emitScopeHelpers } from "../../emit/sql/emit-scope-helpers";
 import { compilePredicate } from "../../emit/sql/predicate";
 import { pathHelper, viaHelper } from "../../emit/sql/scope-helper";
+import { ORG_PATH } from "../support/predicates";
 
 const HOSTILE = `O'Brien \\ "x" ü`;
 const POLICY = { kind: "policy" } as const;
 const APP = { kind: "table", alias: "line_item" } as const;
 const both = (p: Predicate) => ({ policy: compilePredicate(p, POLICY), app: compilePredicate(p, APP) });
-
-const ORG_PATH: PathCheck = {
-  kind: "path",
-  hops: [
-    { column: "invoice", table: "invoice" },
-    { column: "project", table: "project" },
-  ],
-  column: "org",
-  sqlType: "uuid",
-  op: "=",
-  value: { kind: "userAttr", attr: "org" },
-};
 
 const MEMBERSHIP: ExistsCheck = {
   kind: "exists",
