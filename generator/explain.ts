@@ -19,7 +19,7 @@ import { analyze } from "./compile";
 import { hasErrors } from "./diagnostics/diagnostic";
 import { renderDiagnostics } from "./diagnostics/render";
 import { allowsAnonymous } from "./emit/ts/emit-access";
-import { callerPolicyName, callerRoles, listRole, listScope } from "./emit/sql/caller-roles";
+import { callerPolicyName, callerRoles, listRole, listRoleRefusal } from "./emit/sql/caller-roles";
 import { emitRls } from "./emit/sql/emit-rls";
 import { assertNever, compilePredicate } from "./emit/sql/predicate";
 import { pathHelper, viaHelper, type ScopeHelper } from "./emit/sql/scope-helper";
@@ -96,11 +96,7 @@ const indent = (text: string, by = "  ") => text.split("\n").map((l) => (l === "
 function appRoleReason(entity: EntityIR, roles: readonly string[]): string {
   if (roles.length === 0) return "no token";
   if (roles.length > 1) return "several roles (a caller role serves a caller holding exactly one)";
-  const role = roles[0]!;
-  const scope = listScope(entity, role).kind;
-  if (scope === "true") return `${role}'s list scope is every row (no caller role)`;
-  if (scope === "false") return `${role} lists no row (no caller role)`;
-  return `the caller role name of ${role} would pass PostgreSQL's 63 bytes`;
+  return listRoleRefusal(entity, roles[0]!) ?? "";
 }
 
 /** The explanation text; `roles` empty means an anonymous caller (no token). */

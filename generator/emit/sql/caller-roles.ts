@@ -24,13 +24,14 @@
  * role test `(SELECT dazzle_has_role('<role>'))`, one init-plan read only by the rows the
  * disjunct admits.
  *
- * Only roles whose list scope is a predicate (not `all`, not denied) on some entity get a
- * database role; other callers (several roles, anonymous, lists open to the role) use
+ * Only roles whose list scope is a predicate over the table's own columns (not `all`, not denied,
+ * no FK path or `via`: see listRole) on some entity get a database role; other callers (several roles, anonymous, lists open to the role) use
  * `dazzle_app` and the app-layer filter as before. `dazzle_app` is NOINHERIT and a member of each
  * caller role, so a login granted `dazzle_app` may switch to them while a `dazzle_app` session
  * never gets their policies (emit-roles.ts).
  */
 import type { AppIR, EntityIR, Operation, Predicate } from "../../ir/ir";
+import { predicateLeaves } from "../../ir/predicate-leaves";
 import { APP_ROLE } from "./emit-roles";
 import { rolePredicate } from "./policy-body";
 import { compilePermit, compilePredicate } from "./predicate";
@@ -58,10 +59,27 @@ export function listScope(e: EntityIR, role: string): Predicate {
   return e.access.exposed ? rolePredicate(e.access, LIST, role) : { kind: "false" };
 }
 
-/** The caller role a list of a caller holding exactly `role` runs as, or null (as `dazzle_app`). */
+/**
+ * The caller role a list of a caller holding exactly `role` runs as, or null (as `dazzle_app`, with
+ * the scope in the query): when the scope is `all` or denied, or when it reads other tables (an FK
+ * path or a `via` junction). PostgreSQL keeps a policy's `col IN (SELECT …)` a per-row hashed
+ * subplan, while the same test in the query's WHERE becomes a semi-join that can start from the
+ * index on `col` — so those lists stay faster with their scope in the query.
+ */
 export function listRole(e: EntityIR, role: string): string | null {
+  return listRoleRefusal(e, role) === null ? callerRoleName(role) : null;
+}
+
+/** Why a list of a caller holding exactly `role` runs as `dazzle_app` (listRole null), or null. */
+export function listRoleRefusal(e: EntityIR, role: string): string | null {
   const scope = listScope(e, role);
-  return scope.kind === "true" || scope.kind === "false" ? null : callerRoleName(role);
+  if (scope.kind === "true") return `${role}'s list scope is every row (no caller role)`;
+  if (scope.kind === "false") return `${role} lists no row (no caller role)`;
+  if (predicateLeaves(scope).some((leaf) => leaf.kind === "path" || leaf.kind === "exists")) {
+    return `${role}'s list scope follows an FK path or a via junction, which the query's WHERE turns into an indexed semi-join (no caller role)`;
+  }
+  if (callerRoleName(role) === null) return `the caller role name of ${role} would pass PostgreSQL's 63 bytes`;
+  return null;
 }
 
 /** The app roles that get a caller role: those whose list runs as one on some entity, sorted. */
@@ -91,8 +109,10 @@ export function callerPolicyBody(e: EntityIR, role: string): string | null {
 }
 
 /**
- * Whether the predicate admits no row when every principal value is unset (compiled, a leaf
- * reading one is NULL then: a plain comparison by SQL, a path or junction by its CASE guard).
+ * Whether the predicate admits no row when every principal value is unset. Compiled (predicate.ts),
+ * a leaf reading one is then NULL — a plain comparison by SQL, a path or junction under a `not`
+ * by its CASE guard — or FALSE (a path or junction elsewhere: its helper returns no row), and
+ * either way not TRUE, nor is its negation.
  */
 export function failsClosed(p: Predicate): boolean {
   switch (p.kind) {
@@ -107,7 +127,7 @@ export function failsClosed(p: Predicate): boolean {
   }
 }
 
-/** A leaf that is NULL (so is its negation) when the principal values it reads are unset. */
+/** A leaf that is not TRUE, and whose compiled negation is not TRUE, when the principal values it reads are unset. */
 function nullWhenUnset(p: Predicate): boolean {
   switch (p.kind) {
     case "userAttr":

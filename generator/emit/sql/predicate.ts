@@ -10,8 +10,7 @@
  *
  * ```sql
  * -- invoice.project.org = current_user.org   (policy form)
- * CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL
- *   ELSE "invoice" IN (SELECT * FROM dz_path_…((SELECT dazzle_user_attr_org()))) END
+ * "invoice" IN (SELECT * FROM dz_path_…((SELECT dazzle_user_attr_org())))
  * -- not via Membership(user = current_user, project = id)   (app form, alias "project")
  * CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL
  *   ELSE NOT ("project"."id" IN (SELECT * FROM dz_via_…((SELECT dazzle_user_id())))) END
@@ -20,6 +19,12 @@
  * The CASE guard makes a leaf that depends on a principal value NULL (never FALSE) when the value
  * is unset, so `not via …` and `not ( … )` fail closed for anonymous or unresolved callers. Plain
  * `col = (SELECT reader())` comparisons need no guard: they are NULL already.
+ *
+ * The guard is written only where the leaf's test is negated (under an odd number of `not`s, or a
+ * `not via`): elsewhere FALSE rejects a row exactly as NULL does — AND and OR are monotone, and
+ * in three-valued logic an expression that is TRUE with an unknown operand is TRUE whatever the
+ * operand — while the bare `col IN (SELECT …)` lets the planner use the index on `col` (the CASE
+ * hides it: the list then walks the primary key and tests every row).
  */
 import type { ColumnTest, ExistsCheck, PathCheck, PermitExpr, Predicate } from "../../ir/ir";
 import { quoteIdent, quoteLiteral } from "./quote";
@@ -97,24 +102,30 @@ function pathArgument(p: PathCheck): string {
   }
 }
 
-function compilePath(p: PathCheck, row: RowSource): string {
+/** `negated`: the leaf sits under an odd number of `not`s (its guard is then needed). */
+function compilePath(p: PathCheck, row: RowSource, negated: boolean): string {
   const helper = pathHelper(p);
   const arg = pathArgument(p);
   const leaf = `${column(row, p.hops[0]!.column)} IN (SELECT * FROM ${helper.name}(${arg}))`;
-  return p.value.kind === "userAttr" ? guarded([p.value.attr], leaf) : leaf;
+  return p.value.kind === "userAttr" && negated ? guarded([p.value.attr], leaf) : leaf;
 }
 
-function compileExists(e: ExistsCheck, row: RowSource): string {
+function compileExists(e: ExistsCheck, row: RowSource, negated: boolean): string {
   const helper = viaHelper(e);
   const columns = e.entityBindings.map((b) => column(row, b.column));
   const lhs = columns.length === 1 ? columns[0]! : `(${columns.join(", ")})`;
   const args = e.principalBindings.map((b) => userValue(b.attr)).join(", ");
   const test = `${lhs} IN (SELECT * FROM ${helper.name}(${args}))`;
-  return guarded(e.principalBindings.map((b) => b.attr), e.negated ? `NOT (${test})` : test);
+  const leaf = e.negated ? `NOT (${test})` : test;
+  return negated !== e.negated ? guarded(e.principalBindings.map((b) => b.attr), leaf) : leaf;
 }
 
 /** A row predicate as a boolean SQL expression. */
 export function compilePredicate(p: Predicate, row: RowSource): string {
+  return compile(p, row, false);
+}
+
+function compile(p: Predicate, row: RowSource, negated: boolean): string {
   switch (p.kind) {
     case "true":
       return "TRUE";
@@ -125,15 +136,15 @@ export function compilePredicate(p: Predicate, row: RowSource): string {
     case "userAttr":
       return `${column(row, p.column)} ${SQL_OP[p.op]} ${userValue(p.attr)}`;
     case "path":
-      return compilePath(p, row);
+      return compilePath(p, row, negated);
     case "exists":
-      return compileExists(p, row);
+      return compileExists(p, row, negated);
     case "and":
-      return `(${p.children.map((c) => compilePredicate(c, row)).join(" AND ")})`;
+      return `(${p.children.map((c) => compile(c, row, negated)).join(" AND ")})`;
     case "or":
-      return `(${p.children.map((c) => compilePredicate(c, row)).join(" OR ")})`;
+      return `(${p.children.map((c) => compile(c, row, negated)).join(" OR ")})`;
     case "not":
-      return `NOT (${compilePredicate(p.child, row)})`;
+      return `NOT (${compile(p.child, row, !negated)})`;
     default:
       return assertNever(p);
   }

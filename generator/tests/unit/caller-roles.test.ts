@@ -5,7 +5,7 @@
  * and the exact roles and row-level-security SQL that name them.
  */
 import type { AppIR, EntityIR, ExistsCheck, FieldIR, Operation, PathCheck, PermitExpr, Predicate, ScopeRuleIR } from "../../ir/ir";
-import { callerPolicyBody, callerRoleName, callerRoles, failsClosed, listRole, listScope, runtimeRoles } from "../../emit/sql/caller-roles";
+import { callerPolicyBody, callerRoleName, callerRoles, failsClosed, listRole, listRoleRefusal, listScope, runtimeRoles } from "../../emit/sql/caller-roles";
 import { emitRls } from "../../emit/sql/emit-rls";
 import { emitRoles } from "../../emit/sql/emit-roles";
 import { prng, type Rand } from "../support/fuzz";
@@ -80,6 +80,17 @@ function task(
 const memberLists = (predicate: Predicate) => task({ list: role("member") }, [rule("list", ["member"], predicate)]);
 
 describe("listScope / listRole", () => {
+  test("a scope that follows an FK path or a via junction keeps its filter in the query (dazzle_app): a WHERE semi-join can use the index, a policy's subplan cannot", () => {
+    for (const p of [ORG_PATH, NOT_MEMBER, { kind: "and", children: [OWNER, ORG_PATH] } as Predicate]) {
+      expect(listRole(memberLists(p), "member")).toBeNull();
+      expect(listRoleRefusal(memberLists(p), "member")).toBe(
+        "member's list scope follows an FK path or a via junction, which the query's WHERE turns into an indexed semi-join (no caller role)",
+      );
+    }
+    expect(listRoleRefusal(memberLists(OWNER), "member")).toBeNull();
+    expect(listRoleRefusal(memberLists(ALL), "member")).toBe("member's list scope is every row (no caller role)");
+  });
+
   test("a predicate list scope gets dazzle_as_<role>", () => {
     const e = memberLists(OWNER);
     expect(listScope(e, "member")).toEqual(OWNER);
@@ -186,9 +197,7 @@ describe("callerPolicyBody", () => {
   });
 
   test("a path compared with a principal attribute is closed", () => {
-    expect(callerPolicyBody(memberLists(ORG_PATH), "member")).toBe(
-      `CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END`,
-    );
+    expect(callerPolicyBody(memberLists(ORG_PATH), "member")).toBe(`"invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org())))`);
   });
 
   test("a role name with quotes is quoted as a literal in the role test", () => {

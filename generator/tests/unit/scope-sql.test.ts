@@ -9,6 +9,11 @@ import { compilePredicate } from "../../emit/sql/predicate";
 import { pathHelper, viaHelper } from "../../emit/sql/scope-helper";
 import { ORG_PATH } from "../support/predicates";
 
+// Raw nodes (ir/simplify.ts would cancel the double negations these tests need).
+const not = (child: Predicate): Predicate => ({ kind: "not", child });
+const and = (children: Predicate[]): Predicate => ({ kind: "and", children });
+const OWNER_TEST: Predicate = { kind: "userAttr", column: "owner", op: "=", attr: "id" };
+
 const HOSTILE = `O'Brien \\ "x" ü`;
 const POLICY = { kind: "policy" } as const;
 const APP = { kind: "table", alias: "line_item" } as const;
@@ -24,13 +29,24 @@ const MEMBERSHIP: ExistsCheck = {
 };
 
 describe("PathCheck", () => {
-  test("2 hops against a principal attribute: a guarded helper call", () => {
+  test("2 hops against a principal attribute: a bare helper call (FALSE when unset, and indexable), guarded under a not", () => {
     expect(both(ORG_PATH)).toEqual({
-      policy:
-        'CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END',
-      app:
-        'CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "line_item"."invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END',
+      policy: '"invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org())))',
+      app: '"line_item"."invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org())))',
     });
+    // Under a not the unset value must give NULL, or NOT would turn FALSE into TRUE.
+    expect(both(not(ORG_PATH))).toEqual({
+      policy: 'NOT (CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END)',
+      app: 'NOT (CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "line_item"."invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END)',
+    });
+    // Two nots: positive again, bare.
+    expect(both(not(and([OWNER_TEST, not(ORG_PATH)]))).policy).toBe(
+      'NOT (("owner" = (SELECT dazzle_user_id()) AND NOT ("invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))))))',
+    );
+    expect(both(and([OWNER_TEST, not(ORG_PATH)])).policy).toBe(
+      '("owner" = (SELECT dazzle_user_id()) AND NOT (CASE WHEN (SELECT dazzle_user_attr_org()) IS NULL THEN NULL ELSE "invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org()))) END))',
+    );
+    expect(both(not(not(ORG_PATH))).policy).toBe('NOT (NOT ("invoice" IN (SELECT * FROM dz_path_8d2e57e7((SELECT dazzle_user_attr_org())))))');
     expect(pathHelper(ORG_PATH)).toEqual({
       name: "dz_path_8d2e57e7",
       params: ["uuid"],
@@ -80,10 +96,17 @@ describe("PathCheck", () => {
 describe("ExistsCheck", () => {
   test("via: entity, principal and null bindings", () => {
     expect(both({ ...MEMBERSHIP })).toEqual({
-      policy:
-        'CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE "id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id()))) END',
-      app: 'CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE "line_item"."id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id()))) END',
+      policy: '"id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id())))',
+      app: '"line_item"."id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id())))',
     });
+    // `not via` is guarded; `not (not via …)` is a positive test again.
+    expect(both({ ...MEMBERSHIP, negated: true }).policy).toBe(
+      'CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE NOT ("id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id())))) END',
+    );
+    expect(both(not({ ...MEMBERSHIP, negated: true })).policy).toBe('NOT (NOT ("id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id())))))');
+    expect(both(not(MEMBERSHIP)).policy).toBe(
+      'NOT (CASE WHEN (SELECT dazzle_user_id()) IS NULL THEN NULL ELSE "id" IN (SELECT * FROM dz_via_5c68b98b((SELECT dazzle_user_id()))) END)',
+    );
     expect(viaHelper(MEMBERSHIP)).toEqual({
       name: "dz_via_5c68b98b",
       params: ["uuid"],

@@ -213,7 +213,7 @@ describe("explain", () => {
     const text = explain(analyze(input(spec)).ir!, "Job", "list", ["ops"]);
     expect(text).toContain(
       [
-        "app-layer WHERE for ops with other roles, as dazzle_app (ORed with their rules' filters):",
+        "app-layer WHERE for ops:",
         `  ("job"."state" NOT IN ('c') AND ("job"."due_on" >= (CURRENT_DATE - INTERVAL '30 days') OR "job"."org" IN (SELECT * FROM dz_path_e068ae84(ARRAY['public']::text[]))))`,
         "",
         "helper functions:",
