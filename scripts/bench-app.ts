@@ -11,8 +11,8 @@
  *          the superuser, no RLS — the floor of Node + pg here; target app ≥ 0.5× A;
  *        B "rls": the app's own transaction — the generated BEGIN_SQL (BEGIN + role switch, one
  *          message), CALLER_SQL (settings + principal, and the switch to the member's caller role),
- *          the SELECT the app sends, COMMIT — written at once on a pipelined connection as the
- *          app's readAsCaller does; target app ≥ 0.8× B.
+ *          the SELECT the app sends, COMMIT — written at once (one corked write) on a pipelined
+ *          connection as the app's readAsCaller does; target app ≥ 0.8× B.
  *      Every server runs in its own process (the app in production mode, the baselines as
  *      `tsx scripts/bench-app.ts baseline <bare|rls>` in the app folder, so they load the app's
  *      pg and jose); the load generator runs here. Runs alternate A, app, B with the order
@@ -194,12 +194,16 @@ async function serveBaseline(kind: BaselineKind): Promise<void> {
     // pipelined connection, answered in order.
     const client = await pool.connect();
     try {
-      const settled = await Promise.allSettled([
+      const socket = (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
+      socket.cork();
+      const sent = [
         client.query(BEGIN_SQL),
         client.query(CALLER_SQL, [userId, roles.join(","), roles.length === 1 ? listAs : ""]),
         client.query(APP_SELECT, [limit, offset]),
         client.query("commit"),
-      ]);
+      ];
+      socket.uncork();
+      const settled = await Promise.allSettled(sent);
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failure !== undefined) throw failure.reason;
       return (settled[2] as PromiseFulfilledResult<{ rows: unknown[] }>).value.rows;

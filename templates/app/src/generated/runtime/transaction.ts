@@ -57,17 +57,32 @@ export function withCaller<T>(
  */
 export async function readAsCaller<R>(database: Database, caller: Caller, query: CompiledQuery, role = ""): Promise<R[]> {
   const client = await database.pool.connect();
-  const settled = await Promise.allSettled([
-    client.query(BEGIN_SQL),
-    client.query(CALLER_SQL, [caller.userId ?? "", caller.roles.join(","), role]),
-    client.query(query.sql, [...query.parameters]),
-    client.query("commit"),
-  ]);
+  // Corked, the four go out in one write (pg writes each query as it is submitted).
+  const socket = socketOf(client);
+  socket?.cork();
+  let sent: Promise<pg.QueryResult>[];
+  try {
+    sent = [
+      client.query(BEGIN_SQL),
+      client.query(CALLER_SQL, [caller.userId ?? "", caller.roles.join(","), role]),
+      client.query(query.sql, [...query.parameters]),
+      client.query("commit"),
+    ];
+  } finally {
+    socket?.uncork();
+  }
+  const settled = await Promise.allSettled(sent);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   // A server error (with a SQLSTATE) leaves the connection usable and idle after COMMIT.
   client.release(failure !== undefined && typeof (failure.reason as { code?: unknown })?.code !== "string" ? (failure.reason as Error) : undefined);
   if (failure !== undefined) throw failure.reason;
   return (settled[2] as PromiseFulfilledResult<pg.QueryResult>).value.rows as R[];
+}
+
+/** The socket under a pooled client (`client.connection.stream`, not in pg's types), if it can be corked. */
+function socketOf(client: pg.PoolClient): { cork(): void; uncork(): void } | null {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: unknown; uncork?: unknown } } }).connection?.stream;
+  return typeof stream?.cork === "function" && typeof stream.uncork === "function" ? (stream as { cork(): void; uncork(): void }) : null;
 }
 
 /**
