@@ -80,20 +80,7 @@ function ruleGuard(gate: PermitExpr, roles: ScopeRuleIR["roles"]): PermitExpr {
 
 /** The cofactor `e[role := true]`: what is left of `e` for a caller known to hold `role`. */
 export function assumeRole(e: PermitExpr, role: string): PermitExpr {
-  switch (e.kind) {
-    case "role":
-      return e.role === role ? ANYONE : e;
-    case "and":
-      return permitAnd(e.children.map((c) => assumeRole(c, role)));
-    case "or":
-      return permitOr(e.children.map((c) => assumeRole(c, role)));
-    case "not":
-      return permitNot(assumeRole(e.child, role));
-    case "authenticated":
-    case "anyone":
-    case "never":
-      return e;
-  }
+  return substitute(e, (r) => (r === role ? ANYONE : { kind: "role", role: r }), null);
 }
 
 /**
@@ -101,20 +88,25 @@ export function assumeRole(e: PermitExpr, role: string): PermitExpr {
  * `authenticated` replaced by its value, so the result is `anyone` or `never`.
  */
 export function assignRoles(e: PermitExpr, roles: readonly string[]): PermitExpr {
+  return substitute(e, (r) => (roles.includes(r) ? ANYONE : NEVER), ANYONE);
+}
+
+/** `e` with each role test replaced by `role(name)` and, unless null, `authenticated` by `authenticated`; simplified. */
+function substitute(e: PermitExpr, role: (name: string) => PermitExpr, authenticated: PermitExpr | null): PermitExpr {
   switch (e.kind) {
     case "role":
-      return roles.includes(e.role) ? ANYONE : NEVER;
+      return role(e.role);
     case "authenticated":
-      return ANYONE;
+      return authenticated ?? e;
     case "anyone":
     case "never":
       return e;
     case "and":
-      return permitAnd(e.children.map((c) => assignRoles(c, roles)));
+      return permitAnd(e.children.map((c) => substitute(c, role, authenticated)));
     case "or":
-      return permitOr(e.children.map((c) => assignRoles(c, roles)));
+      return permitOr(e.children.map((c) => substitute(c, role, authenticated)));
     case "not":
-      return permitNot(assignRoles(e.child, roles));
+      return permitNot(substitute(e.child, role, authenticated));
   }
 }
 
