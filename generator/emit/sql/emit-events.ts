@@ -42,13 +42,15 @@ export function emitEvents(entities: readonly EntityIR[]): string {
 
 /**
  * How the runtime reads `_dazzle_events` without any privilege of its own (the login role may be
- * a NOINHERIT authenticator, DSL.md §6.11): as `dazzle_app`, through three definer functions.
+ * a NOINHERIT authenticator, DSL.md §6.11): as `dazzle_app`, through definer functions.
  *
- * - `dazzle_read_events(after_seq, max_rows)` (catch-up, `Last-Event-ID` replay) and
- *   `dazzle_read_events_by_id(event_ids)` (the hub's read of the ids a batch of NOTIFYs named):
- *   seq, type, entity and row id only, by seq — no row data of any tenant. Two functions, not one
- *   with an optional argument: a definer function's query is planned without its argument values,
- *   and each of these must use its own index (seq; id).
+ * - `dazzle_read_events(after_seq, max_rows)` (catch-up, `Last-Event-ID` replay),
+ *   `dazzle_read_events_by_id(event_ids)` (the hub's read of the ids a batch of NOTIFYs named) and
+ *   `dazzle_read_events_by_seq(seqs)` (the replay of a `Last-Event-ID`'s holes: seqs that were not
+ *   committed yet when the client saw a higher one): seq, type, entity and row id only, by seq —
+ *   no row data of any tenant. Separate functions, not one with optional arguments: a definer
+ *   function's query is planned without its argument values, and each of these must use its own
+ *   index (seq range; id; seq list).
  * - `dazzle_deleted_images(entity, seqs)`: the last image of deleted rows, which is all that is
  *   left to decide who may see a deletion — only for the deleted events of that entity among the
  *   seqs asked for, only of the session's own tenant (`dazzle.tenant_id`, set by `withCaller`
@@ -63,12 +65,14 @@ function eventReaders(): string {
   const events = quoteIdent(EVENTS_TABLE);
   const read = quoteIdent("dazzle_read_events");
   const readById = quoteIdent("dazzle_read_events_by_id");
+  const readBySeq = quoteIdent("dazzle_read_events_by_seq");
   const images = quoteIdent("dazzle_deleted_images");
   const last = quoteIdent("dazzle_events_last_seq");
   const readReturns = ["seq bigint", "event_type text", "entity text", "entity_id uuid"].join(", ");
   const readColumns = ` SELECT e."seq", e."event_type", e."entity", e."entity_id" FROM ${events} e`;
   const readBody = `${readColumns} WHERE e."seq" > $1 ORDER BY e."seq" LIMIT $2 `;
   const readByIdBody = `${readColumns} WHERE e."id" = ANY ($1) ORDER BY e."seq" `;
+  const readBySeqBody = `${readColumns} WHERE e."seq" = ANY ($1) ORDER BY e."seq" `;
   const sessionTenant = `NULLIF(current_setting(${quoteLiteral(TENANT_SETTING)}, true), '')::uuid`;
   const imagesBody =
     ` SELECT e."seq", ${withoutRedacted(`e."payload" -> 'old'`)} FROM ${events} e` +
@@ -81,11 +85,12 @@ function eventReaders(): string {
       "  SET search_path = public, pg_temp",
       `  AS ${dollarQuote(body)};`,
     ].join("\n");
-  const signatures = [`${read}(bigint, integer)`, `${readById}(uuid[])`, `${images}(text, bigint[])`, `${last}()`];
+  const signatures = [`${read}(bigint, integer)`, `${readById}(uuid[])`, `${readBySeq}(bigint[])`, `${images}(text, bigint[])`, `${last}()`];
   return [
     `GRANT SELECT ON ${events} TO ${quoteIdent(DEFINER_ROLE)};`,
     definer(`${read}(after_seq bigint, max_rows integer)`, `TABLE (${readReturns})`, readBody),
     definer(`${readById}(event_ids uuid[])`, `TABLE (${readReturns})`, readByIdBody),
+    definer(`${readBySeq}(seqs bigint[])`, `TABLE (${readReturns})`, readBySeqBody),
     definer(`${images}(entity text, seqs bigint[])`, "TABLE (seq bigint, old jsonb)", imagesBody),
     definer(`${last}()`, "bigint", ` SELECT coalesce(max(e."seq"), 0) FROM ${events} e `),
     ...signatures.flatMap((sig) => [

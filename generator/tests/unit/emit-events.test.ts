@@ -49,3 +49,21 @@ test("the trigger records the partition key of a tenant-scoped row as tenant_id,
     sql.includes(`    (coalesce(v_new, v_old) ->> 'id')::uuid,\n    v_tenant,\n`),
   ]).toEqual([true, true, true]);
 });
+
+test("dazzle_read_events_by_seq reads the seqs asked for (a Last-Event-ID's holes) like its siblings: no row data, EXECUTE for dazzle_app only", () => {
+  const sql = events("  name: text\n");
+  const start = sql.indexOf(`CREATE OR REPLACE FUNCTION "dazzle_read_events_by_seq"`);
+  expect(sql.slice(start, sql.indexOf("\n", sql.indexOf("$$;", start)))).toBe(
+    [
+      `CREATE OR REPLACE FUNCTION "dazzle_read_events_by_seq"(seqs bigint[]) RETURNS TABLE (seq bigint, event_type text, entity text, entity_id uuid)`,
+      "  LANGUAGE sql STABLE SECURITY DEFINER",
+      "  SET search_path = public, pg_temp",
+      `  AS $$ SELECT e."seq", e."event_type", e."entity", e."entity_id" FROM "_dazzle_events" e WHERE e."seq" = ANY ($1) ORDER BY e."seq" $$;`,
+    ].join("\n"),
+  );
+  expect(sql.split("\n").filter((l) => l.includes(`"dazzle_read_events_by_seq"(bigint[])`))).toEqual([
+    `ALTER FUNCTION "dazzle_read_events_by_seq"(bigint[]) OWNER TO "dazzle_definer";`,
+    `REVOKE ALL ON FUNCTION "dazzle_read_events_by_seq"(bigint[]) FROM PUBLIC;`,
+    `GRANT EXECUTE ON FUNCTION "dazzle_read_events_by_seq"(bigint[]) TO "dazzle_app";`,
+  ]);
+});

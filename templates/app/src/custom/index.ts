@@ -13,7 +13,9 @@
  *   });
  *
  * Query through `withCaller` (from ../generated/runtime/transaction): it runs as the caller, so
- * row-level security applies to your queries exactly as to the generated ones. Throw `HttpError`
+ * row-level security applies to your queries exactly as to the generated ones. A single SELECT can
+ * go through `readAsCaller(database, caller, query.compile())` instead: the same transaction in
+ * one round trip (statements pipelined). Throw `HttpError`
  * (../generated/runtime/errors) for error responses; any other error becomes a 500.
  */
 import type express from "express";

@@ -10,8 +10,11 @@
  * batch — one transaction per entity for its caller (`EventAuthorizer`) — and writes the events
  * its caller may see, strictly in the order the hub handed them in.
  *
- * A client that reconnects with `Last-Event-ID: <seq>` first gets the stored events after that
- * seq, then the live ones, without duplicates.
+ * Each event's SSE `id:` is the stream's position after it (`event-position.ts`): the highest seq
+ * the stream has passed plus the lower seqs it has not been handed yet (`<seq>` or
+ * `<seq>:<h1>,<h2>,…`), since transactions commit out of seq order. A client that reconnects with
+ * that `Last-Event-ID` first gets the stored events of those holes and after that seq, then the
+ * live ones, without duplicates.
  */
 import { randomUUID } from "node:crypto";
 import express from "express";
@@ -19,6 +22,7 @@ import pg from "pg";
 import { type Caller, callerOf } from "./auth";
 import { type Database, onClose } from "./database";
 import { HttpError } from "./errors";
+import { MAX_HOLES, StreamPosition } from "./event-position";
 
 export interface StoredEvent {
   readonly seq: string;
@@ -58,14 +62,15 @@ const SYNC_PREFIX = "sync:";
 const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * Rows as `EventRow`, by seq, through the definer functions `dazzle_read_events(after_seq,
- * max_rows)` and `dazzle_read_events_by_id(event_ids)` (as `dazzle_app`, which may not read
- * `_dazzle_events` itself): seq, type, entity and row id only. Authorizers re-read live rows
+ * max_rows)`, `dazzle_read_events_by_id(event_ids)` and `dazzle_read_events_by_seq(seqs)` (as
+ * `dazzle_app`, which may not read `_dazzle_events` itself): seq, type, entity and row id only. Authorizers re-read live rows
  * through RLS and ask `dazzle_deleted_images` for the old image of a deleted row, within the
  * caller's tenant.
  */
 const EVENT_COLUMNS = `e.seq::text AS seq, e.event_type, e.entity, coalesce(e.entity_id::text, '') AS entity_id`;
 const READ_AFTER = `SELECT ${EVENT_COLUMNS} FROM dazzle_read_events($1, $2) e`;
 const READ_BY_ID = `SELECT ${EVENT_COLUMNS} FROM dazzle_read_events_by_id($1) e`;
+const READ_BY_SEQ = `SELECT ${EVENT_COLUMNS} FROM dazzle_read_events_by_seq($1) e`;
 
 interface EventRow {
   seq: string;
@@ -80,15 +85,15 @@ export function eventsRouter(database: Database, authorizers: EventAuthorizers):
   router.get("/", async (req, res) => {
     const caller = callerOf(res);
     if (caller === null) throw new HttpError(401, "unauthorized", "the event stream requires a bearer token");
-    const lastEventId = parseLastEventId(req.get("last-event-id"));
+    const from = parseLastEventId(req.get("last-event-id"));
     openStream(res);
-    const stream = new Stream(res, caller, authorizers, database);
+    const stream = new Stream(res, caller, authorizers, database, from?.copy() ?? hub.position());
     hub.add(stream);
     res.on("close", () => {
       stream.close();
       hub.remove(stream);
     });
-    await stream.start(lastEventId, lastEventId === null ? null : hub.replay(lastEventId), () => hub.sync());
+    await stream.start(from, from === null ? null : hub.replay(from), () => hub.sync());
   });
   return router;
 }
@@ -98,10 +103,13 @@ export async function closeEventStreams(database: Database): Promise<void> {
   await hubs.get(database)?.close();
 }
 
-function parseLastEventId(raw: string | undefined): string | null {
+function parseLastEventId(raw: string | undefined): StreamPosition | null {
   if (raw === undefined || raw.trim() === "") return null;
-  if (!/^[0-9]{1,19}$/.test(raw.trim())) throw new HttpError(400, "bad_request", "Last-Event-ID must be an event seq");
-  return raw.trim();
+  const position = StreamPosition.parse(raw.trim());
+  if (position === null) {
+    throw new HttpError(400, "bad_request", `Last-Event-ID must be an event id of this stream: <seq> or <seq>:<hole>,… (at most ${MAX_HOLES} holes, ascending, below <seq>)`);
+  }
+  return position;
 }
 
 function openStream(res: express.Response): void {
@@ -120,9 +128,10 @@ function toEvent(row: EventRow): StoredEvent {
   return { seq: row.seq, eventType: row.event_type, entity: row.entity, entityId: row.entity_id };
 }
 
-function format(event: StoredEvent): string {
+/** The event as SSE; `id` is the stream's position after it, `data.seq` the event's own seq. */
+function format(event: StoredEvent, id: string): string {
   const data = JSON.stringify({ seq: event.seq, type: event.eventType, entity: event.entity, id: event.entityId });
-  return `id: ${event.seq}\nevent: ${event.eventType}\ndata: ${data}\n\n`;
+  return `id: ${id}\nevent: ${event.eventType}\ndata: ${data}\n\n`;
 }
 
 /** The events of each entity, in the order given. */
@@ -139,7 +148,8 @@ function byEntity(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {
 /**
  * One client connection. Events wait in `pending` while AHEAD batches are being authorized; when
  * one finishes, everything pending (up to BATCH) becomes the next batch. Batches are written in
- * the order they were taken, so events go out in the order the hub handed them in.
+ * the order they were taken, so events go out in the order the hub handed them in, and the
+ * position passes each event of a batch (written or not) in that order as it is written.
  */
 class Stream {
   private pending: StoredEvent[] = [];
@@ -157,16 +167,17 @@ class Stream {
     private readonly caller: Caller,
     private readonly authorizers: EventAuthorizers,
     private readonly database: Database,
+    private readonly position: StreamPosition,
   ) {
     this.heartbeat = setInterval(() => this.write(": heartbeat\n\n"), HEARTBEAT_MS);
   }
 
   /**
-   * Sends the replayed events (if any), then switches to live delivery. Held events at or below
-   * `after` (the client's Last-Event-ID) are ones the hub was still handing out when the stream
+   * Sends the replayed events (if any), then switches to live delivery. Held events that `after`
+   * (the client's Last-Event-ID) covers are ones the hub was still handing out when the stream
    * opened: the client has them already.
    */
-  async start(after: string | null, replay: AsyncIterable<readonly StoredEvent[]> | null, sync: () => Promise<void>): Promise<void> {
+  async start(after: StreamPosition | null, replay: AsyncIterable<readonly StoredEvent[]> | null, sync: () => Promise<void>): Promise<void> {
     const replayed = new Set<string>();
     if (replay !== null) {
       for await (const batch of replay) {
@@ -181,8 +192,7 @@ class Stream {
     }
     const held = this.held ?? [];
     this.held = null;
-    const floor = after === null ? null : BigInt(after);
-    this.enqueue(held.filter((event) => !replayed.has(event.seq) && (floor === null || BigInt(event.seq) > floor)));
+    this.enqueue(held.filter((event) => !replayed.has(event.seq) && (after === null || !after.covers(event.seq))));
   }
 
   deliver(events: readonly StoredEvent[]): void {
@@ -211,7 +221,10 @@ class Stream {
       this.written = this.written
         .then(async () => {
           const seqs = await allowed;
-          for (const event of batch) if (seqs.has(event.seq)) this.write(format(event));
+          for (const event of batch) {
+            this.position.pass(event.seq);
+            if (seqs.has(event.seq)) this.write(format(event, this.position.toString()));
+          }
         })
         .catch((err) => console.error("events: writing to a stream failed:", err));
       void allowed.then(() => {
@@ -302,9 +315,21 @@ class EventHub {
     this.streams.delete(stream);
   }
 
-  /** Stored events with seq > `after`, oldest first, in batches (through the pool: works while the listener is down). */
-  async *replay(after: string): AsyncGenerator<StoredEvent[]> {
-    for (let cursor = after; ; ) {
+  /** Where a stream opened now starts: every event handed out so far is behind it. */
+  position(): StreamPosition {
+    return StreamPosition.at(this.lastSeq);
+  }
+
+  /**
+   * The stored events of `from`'s holes, then those with seq > its seq, oldest first, in batches
+   * (through the pool: works while the listener is down).
+   */
+  async *replay(from: StreamPosition): AsyncGenerator<StoredEvent[]> {
+    if (from.missing.length > 0) {
+      const rows = await this.poolQuery(READ_BY_SEQ, [from.missing]);
+      if (rows.length > 0) yield rows.map(toEvent);
+    }
+    for (let cursor = from.after!; ; ) {
       const rows = await this.poolQuery(READ_AFTER, [cursor, BATCH]);
       if (rows.length > 0) yield rows.map(toEvent);
       if (rows.length < BATCH) return;
