@@ -9,12 +9,14 @@
  * readers → tables → foreign keys → indexes → principal lookup (its `SETOF <table>` needs the
  * table) → scope helpers (their bodies need the tables; policies call them) → invariant helpers
  * (dotted invariants, called by the write flow's probe) → auto_update
- * triggers → events → row-level security.
+ * triggers → events → the access-decision log (`audit:`; its writer reads the session readers) →
+ * row-level security.
  */
 import type { AppIR } from "../../ir/ir";
 import { sqlHeader, type EmitContext, type GeneratedFile } from "../types";
 import { callerRoles, runtimeRoles } from "./caller-roles";
 import { diffSchema, type MigrationStep } from "./diff-schema";
+import { emitAudit } from "./emit-audit";
 import { emitAutoUpdate } from "./emit-auto-update";
 import { emitEvents } from "./emit-events";
 import { emitForeignKeys } from "./emit-foreign-keys";
@@ -61,6 +63,7 @@ export function migrationSections(app: AppIR): NamedSection[] {
     ["invariant helpers", emitInvariantHelpers(app.entities)],
     ["auto_update triggers", emitAutoUpdate(app.entities)],
     ["events", emitEvents(app.entities)],
+    ["audit log", emitAudit(app, runtimeRoles(app))],
     ["row-level security", emitRls(app.entities, callerRoles(app))],
   ];
   return sections.filter((s): s is [string, string] => s[1] !== null).map(([name, sql]) => ({ name, sql }));

@@ -129,6 +129,19 @@ function entityOf(app: AppIR, name: string): EntityIR {
 }
 
 /**
+ * `audit: [ops]` of the EntitySpec (DSL.md §9.1; nothing without `audit:`), and when updates are
+ * audited the `sensitive` columns their field_changes redact.
+ */
+function writeAudit(w: CodeBlockWriter, entity: EntityIR): void {
+  const ops = entity.rules?.auditOperations ?? [];
+  if (ops.length === 0) return;
+  w.writeLine("// audit: each request of these operations logs its access decision (_dazzle_audit_log).");
+  w.writeLine(`audit: [${ops.map(str).join(", ")}],`);
+  const sensitive = entity.fields.filter((f) => f.sensitive === true).map((f) => f.column);
+  if (ops.includes("update") && sensitive.length > 0) w.writeLine(`sensitive: [${sensitive.map(str).join(", ")}],`);
+}
+
+/**
  * `computed: [{ name, sql, children }]` of the EntitySpec: each field's SQL split at its aggregates'
  * scope slots, and per aggregate the child's ACCESS and list scope rules compiled over the alias.
  */
@@ -313,6 +326,7 @@ export function emitRoutes(app: AppIR, entity: EntityIR, ctx: EmitContext): Gene
               w.writeLine("],");
             }
             writeComputed(w, app, entity);
+            writeAudit(w, entity);
             w.writeLine("validateCreate,");
             w.writeLine("validateUpdate,");
             w.writeLine("toJson,");

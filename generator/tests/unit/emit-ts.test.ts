@@ -457,8 +457,8 @@ describe("runtime/crud.ts: the flow every routes.ts runs", () => {
       /this\.spec\.validateCreate\(body, caller\.userId\)[\s\S]*this\.probe\(trx, scope, \{ \.\.\.values, id \}\)[\s\S]*this\.insertRow[\s\S]*this\.readBack/,
     );
     expect(CRUD_TS).not.toMatch(/\.returning(All)?\(/);
-    expect(CRUD_TS).toContain('if (sqlState(error) === "42501") throw this.createDenied();');
-    expect(CRUD_TS).toContain('if (sqlState(error) === "42501") throw this.notFound();');
+    expect(CRUD_TS).toContain('if (sqlState(error) === "42501") throw this.createDenied("scope_create_denied");');
+    expect(CRUD_TS).toContain('if (sqlState(error) === "42501") throw this.notFound("out_of_scope");');
     // The only raw SQL is generator-compiled text: probe defaults and column types, invariant probes, scope filters.
     expect(CRUD_TS.match(/sql\.raw\(([^)]*)\)/g)).toEqual(["sql.raw(absent)", "sql.raw(type)", "sql.raw(i.probe!)", "sql.raw(scope.sql)"]);
   });

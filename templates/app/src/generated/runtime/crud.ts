@@ -11,6 +11,12 @@
  * (scope filters, probe column types and defaults), entering Kysely through `sql.raw`. All
  * database work runs in `withCaller`, one transaction whose first statement sets the role and
  * session settings RLS reads, so the database enforces the same rules again.
+ *
+ * An entity with `audit:` (DSL.md §9.1) logs one access decision per request of an audited
+ * operation through the migration's `dazzle_log_decision`: `allow`/`permit` inside the operation's
+ * own transaction (so it commits only with the operation: a 422 or 409 after the decision leaves
+ * no row), `deny` with its reason in a short transaction of its own after the failed one. A 401,
+ * or a path id that is not a uuid, comes before any decision and is not logged.
  */
 import { randomUUID } from "node:crypto";
 import { Router, type Request, type Response } from "express";
@@ -119,6 +125,10 @@ export interface EntitySpec<T extends Table, Json> {
   readonly validateUpdate: (body: unknown) => Updateable<DB[T]>;
   /** Computed fields, in declaration order (absent: none); read-only, in every SELECT of a response. */
   readonly computed?: readonly ComputedSpec[];
+  /** The operations whose access decisions are logged (`audit:`, DSL.md §9.1; absent: none). */
+  readonly audit?: readonly Operation[];
+  /** Columns of `sensitive` fields: "[redacted]" in an audited update's field_changes (absent: none). */
+  readonly sensitive?: readonly string[];
   /** The JSON body of a row. */
   readonly toJson: (row: ReadRow<T>) => Json;
 }
@@ -127,12 +137,32 @@ export interface EntitySpec<T extends Table, Json> {
 export function entityRouter<T extends Table, Json>(database: Database, spec: EntitySpec<T, Json>): Router {
   const entity = new EntityFlow(spec);
   const routes = Router();
-  routes.get("/", (req, res) => entity.list(database, req.query, res));
-  routes.post("/", (req, res) => entity.create(database, req.body, res));
-  routes.get("/:id", (req, res) => entity.read(database, req.params.id, res));
-  routes.patch("/:id", (req, res) => entity.update(database, req.params.id, req.body, res));
-  routes.delete("/:id", (req, res) => entity.remove(database, req.params.id, res));
+  routes.get("/", (req, res) => entity.logged(database, req, res, "list", null, (log) => entity.list(database, req.query, res, log)));
+  routes.post("/", (req, res) => entity.logged(database, req, res, "create", null, (log) => entity.create(database, req.body, res, log)));
+  routes.get("/:id", (req, res) => entity.logged(database, req, res, "read", req.params.id, (log) => entity.read(database, req.params.id, res, log)));
+  routes.patch("/:id", (req, res) =>
+    entity.logged(database, req, res, "update", req.params.id, (log) => entity.update(database, req.params.id, req.body, res, log)),
+  );
+  routes.delete("/:id", (req, res) => entity.logged(database, req, res, "delete", req.params.id, (log) => entity.remove(database, req.params.id, res, log)));
   return routes;
+}
+
+/** Why an audited request was denied (DSL.md §9.1). */
+type DenyReason = "forbid" | "no_permit" | "no_scope_rule" | "out_of_scope" | "scope_create_denied";
+
+/** The deny reason of each error that answers an access decision; other errors (401, 422, …) have none. */
+const denyReasons = new WeakMap<object, DenyReason>();
+
+/** `error`, remembered as answering a denial for `reason`. */
+function denial(error: HttpError, reason: DenyReason): HttpError {
+  denyReasons.set(error, reason);
+  return error;
+}
+
+/** What an access-log row records of the request: its method and path without the query string. */
+interface RequestLine {
+  readonly method: string;
+  readonly path: string;
 }
 
 /**
@@ -165,13 +195,37 @@ class EntityFlow<T extends Table, Json> {
     this.table = spec.table;
   }
 
+  /**
+   * Runs one operation; when `op` is audited, `run` gets the request line (it logs the allow row
+   * in its transaction) and a denial it throws is logged afterwards (`idRaw`: the path id, if any).
+   */
+  async logged(
+    database: Database,
+    req: Request,
+    res: Response,
+    op: Operation,
+    idRaw: string | null,
+    run: (log: RequestLine | null) => Promise<void>,
+  ): Promise<void> {
+    if (this.spec.audit?.includes(op) !== true) return run(null);
+    const log: RequestLine = { method: req.method, path: req.originalUrl.split("?")[0]! };
+    try {
+      await run(log);
+    } catch (error) {
+      const reason = typeof error === "object" && error !== null ? denyReasons.get(error) : undefined;
+      if (reason !== undefined) await this.logDenial(database, callerOf(res) ?? ANONYMOUS, op, idRaw === null ? null : idOrNull(idRaw), reason, log);
+      throw error;
+    }
+  }
+
   /** GET /: one page of the rows in the caller's list scope, ordered by id. */
-  async list(database: Database, query: Request["query"], res: Response): Promise<void> {
+  async list(database: Database, query: Request["query"], res: Response, log: RequestLine | null = null): Promise<void> {
     const caller = this.authorize(res, "list");
     const { page, pageSize, offset } = parsePagination(query);
     const scope = scopeFor(this.spec.access, "list", caller);
     if (scope === null) {
       // No matching scope rule: an empty page, without a query (DSL.md §6.8).
+      if (log !== null) await this.logDenial(database, caller, "list", null, "no_scope_rule", log);
       res.json({ data: [], page, page_size: pageSize });
       return;
     }
@@ -186,18 +240,27 @@ class EntityFlow<T extends Table, Json> {
       .offset(offset)
       .$castTo<Selectable<DB[T]>>()
       .compile();
-    const rows = await readAsCaller<ReadRow<T>>(database, caller, pageQuery, plan.role);
+    const allowed = log === null ? undefined : this.decision("list", null, "allow", "permit", log).compile(database.db);
+    const rows = await readAsCaller<ReadRow<T>>(database, caller, pageQuery, plan.role, allowed);
     res.json({ data: rows.map((row) => this.spec.toJson(row)), page, page_size: pageSize });
   }
 
   /** GET /:id: the row, if it is in the caller's read scope (404 otherwise, whatever the reason). */
-  async read(database: Database, rawId: string, res: Response): Promise<void> {
+  async read(database: Database, rawId: string, res: Response, log: RequestLine | null = null): Promise<void> {
     const caller = this.authorize(res, "read");
     const id = parseId(rawId);
     const scope = scopeFor(this.spec.access, "read", caller);
-    if (scope === null) throw this.notFound();
-    const [row] = await readAsCaller<ReadRow<T>>(database, caller, this.readQuery(database.db, caller, id, scope).compile());
-    if (row === undefined) throw this.notFound();
+    if (scope === null) throw this.notFound("no_scope_rule");
+    // Audited: the allow row only once the row is found, so the read and the row share a transaction.
+    const [row] =
+      log === null
+        ? await readAsCaller<ReadRow<T>>(database, caller, this.readQuery(database.db, caller, id, scope).compile())
+        : await withCaller(database, caller, async (trx) => {
+            const found = await this.readRow(trx, caller, id, scope);
+            if (found !== undefined) await this.decision("read", id, "allow", "permit", log).execute(trx);
+            return [found];
+          });
+    if (row === undefined) throw this.notFound("out_of_scope");
     res.json(this.spec.toJson(row));
   }
 
@@ -207,17 +270,18 @@ class EntityFlow<T extends Table, Json> {
    * then answer with the row re-read through the read scope, or only its id when the caller
    * may not read it.
    */
-  async create(database: Database, body: unknown, res: Response): Promise<void> {
+  async create(database: Database, body: unknown, res: Response, log: RequestLine | null = null): Promise<void> {
     const caller = this.authorize(res, "create");
     const values = this.spec.validateCreate(body, caller.userId);
     const scope = scopeFor(this.spec.access, "create", caller);
-    if (scope === null) throw this.createDenied();
+    if (scope === null) throw this.createDenied("no_scope_rule");
     const id = randomUUID();
     const row = await withCaller(database, caller, async (trx) => {
-      if (!(await this.probe(trx, scope, { ...values, id }))) throw this.createDenied();
+      if (!(await this.probe(trx, scope, { ...values, id }))) throw this.createDenied("scope_create_denied");
       // Create is not a transition: any valid state is accepted (DSL.md §4.9).
       await this.checkInvariants(trx, { ...values, id });
       await this.insertRow(trx, { ...values, id });
+      if (log !== null) await this.decision("create", id, "allow", "permit", log).execute(trx);
       return this.readBack(trx, caller, id);
     });
     res.status(201).json(row === undefined ? { id } : this.spec.toJson(row));
@@ -227,39 +291,41 @@ class EntityFlow<T extends Table, Json> {
    * PATCH /:id: the row must be in the caller's update scope before (source) and after
    * (destination) the change, else 404 — a row cannot be moved out of the caller's reach.
    */
-  async update(database: Database, rawId: string, body: unknown, res: Response): Promise<void> {
+  async update(database: Database, rawId: string, body: unknown, res: Response, log: RequestLine | null = null): Promise<void> {
     const caller = this.authorize(res, "update");
     const id = parseId(rawId);
     const scope = scopeFor(this.spec.access, "update", caller);
-    if (scope === null) throw this.notFound();
+    if (scope === null) throw this.notFound("no_scope_rule");
     const row = await withCaller(database, caller, async (trx) => {
       // Source side first (404), then the body (422): DSL.md §6.9.
       const before = await this.findRow(trx, id, scope, true);
-      if (before === undefined) throw this.notFound();
+      if (before === undefined) throw this.notFound("out_of_scope");
       const changes = this.spec.validateUpdate(body);
+      const after: Candidate<T> = { ...this.asValues(before), ...changes };
       if (Object.keys(changes).length > 0) {
-        const after: Candidate<T> = { ...this.asValues(before), ...changes };
-        if (!(await this.probe(trx, scope, after))) throw this.notFound();
+        if (!(await this.probe(trx, scope, after))) throw this.notFound("out_of_scope");
         this.checkTransition(caller, before, after);
         await this.checkInvariants(trx, after);
         await this.updateRow(trx, id, scope, changes);
       }
+      if (log !== null) await this.decision("update", id, "allow", "permit", log, this.fieldChanges(before, after)).execute(trx);
       return this.readBack(trx, caller, id);
     });
     res.json(row === undefined ? { id } : this.spec.toJson(row));
   }
 
   /** DELETE /:id: the row must be in the caller's delete scope (404); a referencing row blocks it (409). */
-  async remove(database: Database, rawId: string, res: Response): Promise<void> {
+  async remove(database: Database, rawId: string, res: Response, log: RequestLine | null = null): Promise<void> {
     const caller = this.authorize(res, "delete");
     const id = parseId(rawId);
     const scope = scopeFor(this.spec.access, "delete", caller);
-    if (scope === null) throw this.notFound();
+    if (scope === null) throw this.notFound("no_scope_rule");
     await withCaller(database, caller, async (trx) => {
-      if ((await this.findRow(trx, id, scope)) === undefined) throw this.notFound();
+      if ((await this.findRow(trx, id, scope)) === undefined) throw this.notFound("out_of_scope");
       // A foreign-key violation (23503) propagates: the error handler answers 409 conflict.
       const result = await trx.deleteFrom(this.table).where("id", "=", id).where(inScope(scope)).executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) throw this.notFound();
+      if (Number(result.numDeletedRows) === 0) throw this.notFound("out_of_scope");
+      if (log !== null) await this.decision("delete", id, "allow", "permit", log).execute(trx);
     });
     res.status(204).end();
   }
@@ -322,9 +388,44 @@ class EntityFlow<T extends Table, Json> {
     const caller = authenticated ?? ANONYMOUS;
     const rule = permitDenial(this.spec.access, op, caller);
     if (rule !== null) {
-      throw new HttpError(403, "forbidden", `not permitted to ${op} ${this.spec.name}`, undefined, rule);
+      const error = new HttpError(403, "forbidden", `not permitted to ${op} ${this.spec.name}`, undefined, rule);
+      throw denial(error, rule.endsWith(".forbid") ? "forbid" : "no_permit");
     }
     return caller;
+  }
+
+  /**
+   * `SELECT dazzle_log_decision(…)`: one access-log row (DSL.md §9.1); the function adds the
+   * caller's id, roles and tenant from the transaction's session settings.
+   */
+  private decision(op: Operation, entityId: string | null, decision: "allow" | "deny", reason: string, log: RequestLine, changes = sql`NULL`) {
+    return sql`SELECT dazzle_log_decision(${this.spec.name}, ${op}, ${entityId}::uuid, ${decision}, ${reason}, ${log.method}, ${log.path}, ${changes}::jsonb)`;
+  }
+
+  /**
+   * A denial, logged in a short transaction of its own after the failed one. The HTTP answer does
+   * not depend on it: a failure to log is reported on stderr (its SQLSTATE only) and swallowed.
+   */
+  private async logDenial(database: Database, caller: Caller, op: Operation, entityId: string | null, reason: DenyReason, log: RequestLine): Promise<void> {
+    try {
+      await withCaller(database, caller, (trx) => this.decision(op, entityId, "deny", reason, log).execute(trx));
+    } catch (error) {
+      console.error(`audit log: the denied ${op} of ${this.spec.name} (${reason}) was not recorded: ${sqlState(error) ?? String(error)}`);
+    }
+  }
+
+  /**
+   * `{column: {old, new}}` of the columns an update changes, computed by PostgreSQL over the two
+   * would-be rows (so values compare and print as the database stores them); a sensitive column's
+   * old and new values are "[redacted]", as in event payloads (DSL.md §4.4). `{}` when none changed.
+   */
+  private fieldChanges(before: Row<T>, after: Candidate<T>) {
+    const image = (candidate: Candidate<T>) => sql`(SELECT to_jsonb(${sql.id(this.spec.table)}) AS j FROM ${this.wouldBeRow(candidate)})`;
+    return sql`(SELECT coalesce(jsonb_object_agg(n.key, CASE WHEN n.key = ANY (${[...(this.spec.sensitive ?? [])]}::text[])
+        THEN jsonb_build_object('old', ${REDACTED}::text, 'new', ${REDACTED}::text)
+        ELSE jsonb_build_object('old', o.value, 'new', n.value) END), '{}')
+      FROM ${image(this.asValues(before))} AS dz_old, ${image(after)} AS dz_new, jsonb_each(dz_new.j) AS n, jsonb_each(dz_old.j) AS o
+      WHERE o.key = n.key AND n.value IS DISTINCT FROM o.value)`;
   }
 
   /** The row with this id if it is in the scope (`forUpdate` locks it for the update). */
@@ -448,7 +549,7 @@ class EntityFlow<T extends Table, Json> {
     try {
       await trx.insertInto(this.table).values(values).execute();
     } catch (error) {
-      if (sqlState(error) === "42501") throw this.createDenied();
+      if (sqlState(error) === "42501") throw this.createDenied("scope_create_denied");
       throw this.writeError(error);
     }
   }
@@ -457,9 +558,9 @@ class EntityFlow<T extends Table, Json> {
   private async updateRow(trx: Transaction<DB>, id: string, scope: ScopeFilter, changes: Updateable<DB[T]>): Promise<void> {
     try {
       const result = await trx.updateTable(this.table).set(changes).where("id", "=", id).where(inScope(scope)).executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) throw this.notFound();
+      if (Number(result.numUpdatedRows) === 0) throw this.notFound("out_of_scope");
     } catch (error) {
-      if (sqlState(error) === "42501") throw this.notFound();
+      if (sqlState(error) === "42501") throw this.notFound("out_of_scope");
       throw this.writeError(error);
     }
   }
@@ -480,13 +581,14 @@ class EntityFlow<T extends Table, Json> {
     return error;
   }
 
-  private notFound(): HttpError {
-    return new HttpError(404, "not_found", `${this.spec.name} not found`);
+  /** 404: the row is not in the caller's scope (`reason`: no scope rule matched, or the row is outside it). */
+  private notFound(reason: DenyReason): HttpError {
+    return denial(new HttpError(404, "not_found", `${this.spec.name} not found`), reason);
   }
 
-  private createDenied(): HttpError {
+  private createDenied(reason: DenyReason): HttpError {
     const name = this.spec.name;
-    return new HttpError(403, "scope_create_denied", `not permitted to create this ${name}`, undefined, `${name}.create.scope`);
+    return denial(new HttpError(403, "scope_create_denied", `not permitted to create this ${name}`, undefined, `${name}.create.scope`), reason);
   }
 }
 
@@ -533,6 +635,18 @@ function childScopeSql(child: ChildScope, caller: Caller): string {
 /** A scope filter as a WHERE condition: generator-compiled SQL, never request data. */
 function inScope(scope: ScopeFilter) {
   return sql<boolean>`${sql.raw(scope.sql)}`;
+}
+
+/** What a `sensitive` value becomes in an audited update's field_changes, as in event payloads. */
+const REDACTED = "[redacted]";
+
+/** The path id as the flow parses it, or null when it is not a uuid (the 404 before any decision). */
+function idOrNull(raw: string): string | null {
+  try {
+    return parseId(raw);
+  } catch {
+    return null;
+  }
 }
 
 /** The SQLSTATE of a PostgreSQL error, if it is one. */

@@ -17,7 +17,7 @@
  * 3. The request's own statements.
  * 4. COMMIT — or ROLLBACK when anything throws (Kysely's transaction).
  * A read of one SELECT (`readAsCaller`) sends the same four without waiting between them: one
- * round trip.
+ * round trip (five statements when an audited list adds its log row, still one round trip).
  * The role and every setting are transaction-local: COMMIT or ROLLBACK drops them. If opening
  * the transaction fails half-way (the role switch fails after BEGIN), `AppDriver` rolls back
  * before the connection goes back to the pool; a connection whose ROLLBACK fails is discarded.
@@ -47,17 +47,19 @@ export function withCaller<T>(
 
 /**
  * One read-only statement for the caller (a list page, a row by id) in ONE round trip: BEGIN_SQL,
- * CALLER_SQL (switching to `role` when given), the statement and COMMIT are written at once on a
+ * CALLER_SQL (switching to `role` when given), the statement, `extra` when given (the access-log
+ * row of an audited list, DSL.md §9.1: committed only with the read) and COMMIT are written at once on a
  * pipelined connection (pg's `pipeline` mode, runtime/database.ts) and answered in order, where
  * `withCaller` waits for each. They share the transaction block BEGIN opens: after a failure the
- * rest fail (25P02) and COMMIT rolls back. The rows are returned only when all four succeeded, so
+ * rest fail (25P02) and COMMIT rolls back. The rows are returned only when all of them succeeded, so
  * a statement that ran without the caller's context (were BEGIN_SQL itself to fail) is never
- * answered; being a SELECT, it changed nothing. A connection that failed at the protocol level is
+ * answered; being a SELECT, it changed nothing (`extra` could at most append one log row, through
+ * a function only the runtime roles may execute). A connection that failed at the protocol level is
  * discarded instead of going back to the pool.
  */
-export async function readAsCaller<R>(database: Database, caller: Caller, query: CompiledQuery, role = ""): Promise<R[]> {
+export async function readAsCaller<R>(database: Database, caller: Caller, query: CompiledQuery, role = "", extra?: CompiledQuery): Promise<R[]> {
   const client = await database.pool.connect();
-  // Corked, the four go out in one write (pg writes each query as it is submitted).
+  // Corked, the statements go out in one write (pg writes each query as it is submitted).
   const socket = socketOf(client);
   socket?.cork();
   let sent: Promise<pg.QueryResult>[];
@@ -66,6 +68,7 @@ export async function readAsCaller<R>(database: Database, caller: Caller, query:
       client.query(BEGIN_SQL),
       client.query(CALLER_SQL, [caller.userId ?? "", caller.roles.join(","), role]),
       client.query(query.sql, [...query.parameters]),
+      ...(extra === undefined ? [] : [client.query(extra.sql, [...extra.parameters])]),
       client.query("commit"),
     ];
   } finally {
