@@ -113,6 +113,27 @@ test("live: an event committed after a higher seq is a hole in the ids until it 
   });
 });
 
+test("a hole that commits while the hub's LISTEN connection is down reaches the live stream when the hub catches up", async () => {
+  const stream = await open();
+  await withOpenTransaction(async (a, finish) => {
+    const first = await insertTask("core", a);
+    const second = await insertTask();
+    await arrived(stream, second);
+    // Every other connection to the database goes: the app's pool and its LISTEN connection. The
+    // commit's NOTIFY then reaches no listener; the hub reconnects and reads its holes again.
+    const own = (await a.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+    await withClient(db!.url, (k) =>
+      k.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), $1)", [own]),
+    );
+    await finish("COMMIT");
+    await arrived(stream, first);
+    expect(shape(stream)).toEqual([
+      [`${second.seq}:${first.seq}`, created(second)],
+      [second.seq, created(first)],
+    ]);
+  });
+});
+
 test("resume: Last-Event-ID with a hole replays exactly the event committed since, with the hole filled", async () => {
   const stream = await open();
   const { first, second } = await withOpenTransaction(async (a, finish) => {

@@ -285,8 +285,13 @@ class EventHub {
   private listener: pg.Client | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = RETRY_MS.first;
-  /** Highest seq handed out: after a reconnect, everything above it is fetched again. */
-  private lastSeq: bigint | null = null;
+  /**
+   * What the hub has handed out, as a stream position (event-position.ts): the highest seq and the
+   * lower ones not seen yet. After a reconnect it reads those holes and everything above again, so
+   * an event that committed out of seq order while no LISTEN connection was open still reaches
+   * the live streams; a stream opened now starts here.
+   */
+  private seen = StreamPosition.at(null);
   private readonly recent = new Set<string>();
   /** Pending `sync()` calls by token. */
   private readonly barriers = new Map<string, () => void>();
@@ -297,7 +302,7 @@ class EventHub {
   private takenCount = 0;
   /** Barriers that reached the LISTEN connection, released once the ids before them are dispatched. */
   private waiting: Barrier[] = [];
-  /** Set on (re)connect: read everything after `lastSeq` before the notified ids. */
+  /** Set on (re)connect: read the hub's holes and everything above its highest seq before the notified ids. */
   private catchUpDue = false;
   /** Whether `pump` runs; set and cleared synchronously. */
   private pumping = false;
@@ -315,9 +320,9 @@ class EventHub {
     this.streams.delete(stream);
   }
 
-  /** Where a stream opened now starts: every event handed out so far is behind it. */
+  /** Where a stream opened now starts: every event handed out so far is behind it, the hub's holes ahead. */
   position(): StreamPosition {
-    return StreamPosition.at(this.lastSeq);
+    return this.seen.copy();
   }
 
   /**
@@ -448,14 +453,19 @@ class EventHub {
     for (const barrier of ready) barrier.release();
   }
 
-  /** Events committed while no LISTEN connection was open (nothing on the first connect). */
+  /**
+   * Events committed while no LISTEN connection was open: the hub's holes that exist now, then
+   * everything above its highest seq (nothing on the first connect, which starts at the last seq).
+   */
   private async catchUp(client: pg.Client): Promise<void> {
-    if (this.lastSeq === null) {
+    const from = this.seen.copy();
+    if (from.after === null) {
       const { rows } = await client.query<{ seq: string }>("SELECT dazzle_events_last_seq()::text AS seq");
-      this.lastSeq = BigInt(rows[0]!.seq);
+      this.seen = StreamPosition.at(BigInt(rows[0]!.seq));
       return;
     }
-    for (let cursor = this.lastSeq.toString(); ; ) {
+    if (from.missing.length > 0) this.dispatch(await this.read(client, READ_BY_SEQ, [from.missing]));
+    for (let cursor = from.after; ; ) {
       const rows = await this.read(client, READ_AFTER, [cursor, BATCH]);
       this.dispatch(rows);
       if (rows.length < BATCH) return;
@@ -478,8 +488,7 @@ class EventHub {
   private remember(seq: string): void {
     this.recent.add(seq);
     if (this.recent.size > RECENT_SEQS) this.recent.delete(this.recent.values().next().value as string);
-    const value = BigInt(seq);
-    if (this.lastSeq === null || value > this.lastSeq) this.lastSeq = value;
+    this.seen.pass(seq);
   }
 
   /**
