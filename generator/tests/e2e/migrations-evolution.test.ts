@@ -394,8 +394,11 @@ async function describeSchema(url: string): Promise<Record<string, unknown>> {
   return {
     columns: await q(`SELECT table_name, column_name, data_type, is_nullable, column_default, numeric_precision, numeric_scale
       FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`),
+    // Not PostgreSQL 18's NOT NULL constraints (contype 'n', named `<table>_<column>_not_null` at
+    // creation and not renamed with the column): NOT NULL is compared through the columns, as
+    // db:verify does.
     constraints: await q(`SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def
-      FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2`),
+      FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype <> 'n' ORDER BY 1, 2`),
     indexes: await q(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2`),
     rls: await q(`SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
       WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`),

@@ -127,6 +127,8 @@ function fromPostgres(err: unknown): HttpError | null {
     case "23505":
       return new HttpError(409, "conflict", "a row with the same unique value already exists", constraint);
     case "23503":
+    // An `ON DELETE RESTRICT` reference: PostgreSQL 18 reports it as restrict_violation.
+    case "23001":
       return new HttpError(409, "conflict", "the change conflicts with a reference between rows", constraint);
     case "23514":
       return new HttpError(422, "validation_error", "a value violates a check constraint", constraint);
