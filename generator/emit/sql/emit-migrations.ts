@@ -52,19 +52,22 @@ export interface MigrationPlan {
 }
 
 export function migrationSections(app: AppIR): NamedSection[] {
+  // Who runs requests (dazzle_app and the caller roles) is decided once for every section that grants to them.
+  const runtime = runtimeRoles(app);
+  const callers = callerRoles(app);
   const sections: [string, string | null][] = [
     ["roles", emitRoles(app)],
-    ["session readers", emitReaders(app.principal, runtimeRoles(app))],
+    ["session readers", emitReaders(app.principal, runtime)],
     ["tables", emitTables(app.entities, app.principal)],
     ["foreign keys", emitForeignKeys(app.entities)],
     ["indexes", emitIndexes(app.entities)],
     ["principal lookup", emitPrincipalLookup(app.principal)],
-    ["scope helpers", emitScopeHelpers(app.entities, runtimeRoles(app))],
+    ["scope helpers", emitScopeHelpers(app.entities, runtime)],
     ["invariant helpers", emitInvariantHelpers(app.entities)],
     ["auto_update triggers", emitAutoUpdate(app.entities)],
     ["events", emitEvents(app.entities)],
-    ["audit log", emitAudit(app, runtimeRoles(app))],
-    ["row-level security", emitRls(app.entities, callerRoles(app))],
+    ["audit log", emitAudit(app, runtime)],
+    ["row-level security", emitRls(app.entities, callers)],
   ];
   return sections.filter((s): s is [string, string] => s[1] !== null).map(([name, sql]) => ({ name, sql }));
 }

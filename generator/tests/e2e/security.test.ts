@@ -480,7 +480,7 @@ describe("d. custom SQL through the runtime role cannot read past RLS", () => {
       expect(renamed.status).toBe(200);
       const event = await stream.waitFor((e) => e.event === "Project.updated" && JSON.parse(e.data).id === P.p1);
       // The id is the stream's position: this (latest) seq, then any lower seqs not seen yet (runtime/event-position.ts).
-      expect(JSON.parse(event.data)).toStrictEqual({ seq: event.id.split(":")[0], type: "Project.updated", entity: "Project", id: P.p1 });
+      expect(JSON.parse(event.data)).toStrictEqual({ seq: event.id?.split(":")[0], type: "Project.updated", entity: "Project", id: P.p1 });
     } finally {
       stream.close();
       await app.stop();
